@@ -1,0 +1,143 @@
+"""Small models that are built here, not downloaded: word-level tokenizers and tiny CLIP / SigLIP twins.
+
+Nothing in this workplace (or a user's air-gapped machine) can fetch hub weights, yet the real loading
+path must be exercised. These builders write ordinary ``save_pretrained`` folders (config, safetensors,
+tokenizer, preprocessor) which :meth:`clipaware.ClipModel.load` then reads exactly as it reads a hub
+snapshot. The tokenizer is word-level because the CLIP BPE files only ship with hub models.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+BOS, EOS, PAD, UNK = "<|startoftext|>", "<|endoftext|>", "[PAD]", "[UNK]"
+SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)
+
+# A small general vocabulary so that tiny models can read ordinary test captions and prompt templates.
+BASIC_WORDS = """
+a an the of in on at with and or to from by for is are this that photo picture image drawing painting
+sketch rendering close up cropped blurry bright dark good bad large small big little origami plastic
+toy sculpture tattoo embroidered black white red green blue yellow orange purple pink brown grey gray
+cat cats dog dogs car cars truck bird tree beach sunset city mountain person people man woman child
+house street water sky flower food table chair circle square triangle star scene it one two three
+""".split()
+
+
+def words_of(texts: Iterable[str]) -> list[str]:
+    """The lower-cased word tokens of some texts, in first-seen order (for building a vocabulary)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for word in re.findall(r"\w+|[^\w\s]", text.lower()):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def build_word_tokenizer(words: Iterable[str] = BASIC_WORDS, max_length: int = 77):
+    """A word-level tokenizer in the format ``AutoTokenizer`` loads, with CLIP's start/end tokens.
+
+    Ids: 0 pad, 1 unknown, 2 start, 3 end, then the words. The end token is what CLIP pools on, so the
+    model config must name it (``eos_token_id=3``).
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS)}
+    for word in words:
+        vocab.setdefault(word.lower(), len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{BOS} $A {EOS}",
+        special_tokens=[(BOS, vocab[BOS]), (EOS, vocab[EOS])],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        unk_token=UNK,
+        model_max_length=max_length,
+    )
+
+
+def tiny_clip_config(
+    vocab_size: int,
+    *,
+    image_size: int = 32,
+    patch_size: int = 8,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    projection_dim: int = 16,
+    max_text_len: int = 77,
+):
+    """A CLIPConfig with the special-token ids of :func:`build_word_tokenizer`."""
+    from transformers import CLIPConfig
+
+    ids = {"pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3}
+    return CLIPConfig(
+        text_config=dict(
+            vocab_size=vocab_size,
+            hidden_size=hidden,
+            intermediate_size=hidden * 4,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            max_position_embeddings=max_text_len,
+            **ids,
+        ),
+        vision_config=dict(
+            hidden_size=hidden,
+            intermediate_size=hidden * 4,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            image_size=image_size,
+            patch_size=patch_size,
+        ),
+        projection_dim=projection_dim,
+        **ids,
+    )
+
+
+def save_tiny_model(
+    path: str | Path,
+    family: str = "clip",
+    *,
+    image_size: int = 32,
+    seed: int = 0,
+    words: Iterable[str] = BASIC_WORDS,
+) -> Path:
+    """Write a randomly initialised tiny CLIP or SigLIP model folder that loads like a hub snapshot."""
+    import torch
+    from transformers import CLIPImageProcessor, CLIPModel, SiglipConfig, SiglipImageProcessor, SiglipModel
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    max_len = 77 if family == "clip" else 64
+    tokenizer = build_word_tokenizer(words, max_length=max_len)
+    torch.manual_seed(seed)
+    if family == "clip":
+        model = CLIPModel(tiny_clip_config(len(tokenizer), image_size=image_size, max_text_len=max_len))
+        processor = CLIPImageProcessor(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+        )
+    elif family == "siglip":
+        common = dict(hidden_size=32, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2)
+        config = SiglipConfig(
+            text_config=dict(vocab_size=len(tokenizer), max_position_embeddings=max_len, **common),
+            vision_config=dict(image_size=image_size, patch_size=8, **common),
+        )
+        model = SiglipModel(config)
+        with torch.no_grad():  # SigLIP's init leaves scale/bias at 0; give them the paper's starting values
+            model.logit_scale.fill_(float(torch.log(torch.tensor(10.0))))
+            model.logit_bias.fill_(-10.0)
+        processor = SiglipImageProcessor(size={"height": image_size, "width": image_size})
+    else:
+        raise ValueError(f"unknown family {family!r}: expected 'clip' or 'siglip'")
+    model.eval().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
