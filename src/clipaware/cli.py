@@ -69,13 +69,9 @@ def _print_hits(hits: list, as_json: bool, title: str) -> None:
     if not hits:
         out.print("no results (is the index empty?)")
         return
-    table = Table(title=title, show_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("path")
-    for rank, hit in enumerate(hits, 1):
-        table.add_row(str(rank), f"{hit.score:.3f}", hit.path)
-    out.print(table)
+    out.print(f"[bold]{title}[/]")
+    for rank, hit in enumerate(hits, 1):  # plain lines: paths are never truncated and stay greppable
+        out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}", markup=False)
 
 
 # ---------------------------------------------------------------------------------------------- commands

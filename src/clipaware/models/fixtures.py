@@ -113,6 +113,9 @@ def save_tiny_model(
     import torch
     from transformers import CLIPImageProcessor, CLIPModel, SiglipConfig, SiglipImageProcessor, SiglipModel
 
+    from clipaware.models.clip import quiet_transformers
+
+    quiet_transformers()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     max_len = 77 if family == "clip" else 64

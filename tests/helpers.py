@@ -1,0 +1,15 @@
+"""Helpers shared by tests (importable, unlike conftest)."""
+
+from __future__ import annotations
+
+
+def crafted_png_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A tiny PNG whose header claims width x height pixels: the shape of a decompression bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
