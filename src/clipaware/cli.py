@@ -8,6 +8,7 @@ single line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,9 @@ def main() -> None:
     except ClipawareError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         sys.exit(exc.exit_code)
+    except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: read-only folder, disk full, locked db
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -132,3 +132,10 @@ def test_missing_model_is_one_line_and_exit_2_without_traceback(photo_folder: Pa
 def test_pull_offline_is_a_clear_error(tmp_path: Path) -> None:
     proc = _subprocess(["models", "pull", "openai/clip-vit-base-patch32"], {"HF_HUB_CACHE": str(tmp_path)})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "HF_HUB_OFFLINE" in proc.stderr
+
+
+def test_unwritable_index_location_is_a_one_line_error(photo_folder: Path, env: Path, capsys, monkeypatch) -> None:
+    blocker = photo_folder / "not-a-folder"
+    blocker.write_text("a file where the db folder should be")
+    code, _, err = run(capsys, monkeypatch, "index", photo_folder, "--db", blocker / "x.db")
+    assert code in (1, 2) and "error:" in err and "Traceback" not in err

@@ -75,9 +75,18 @@ def offline() -> bool:
     )
 
 
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy")
+
+
 def hub_reachable(timeout: float = 3.0) -> bool:
-    """A quick TCP check of the hub endpoint, so an offline machine fails in seconds, not after retries."""
+    """A quick TCP check of the hub endpoint, so an offline machine fails in seconds, not after retries.
+
+    Behind a proxy a direct connection proves nothing, so the check is left to the hub client there.
+    """
     from huggingface_hub import constants
+
+    if any(os.environ.get(v) for v in PROXY_VARS):
+        return True
 
     url = urlparse(constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
