@@ -109,7 +109,7 @@ def save_tiny_model(
     seed: int = 0,
     words: Iterable[str] = BASIC_WORDS,
 ) -> Path:
-    """Write a randomly initialised tiny CLIP or SigLIP model folder that loads like a hub snapshot."""
+    """Write a randomly initialised tiny CLIP, SigLIP or DINOv2 model folder that loads like a hub snapshot."""
     import torch
     from transformers import CLIPImageProcessor, CLIPModel, SiglipConfig, SiglipImageProcessor, SiglipModel
 
@@ -127,6 +127,24 @@ def save_tiny_model(
             size={"shortest_edge": image_size},
             crop_size={"height": image_size, "width": image_size},
         )
+    elif family == "dinov2":  # image-only: no tokenizer
+        from transformers import BitImageProcessor, Dinov2Config, Dinov2Model
+
+        model = Dinov2Model(
+            Dinov2Config(
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                image_size=image_size,
+                patch_size=8,
+            )
+        )
+        model.eval().save_pretrained(path)
+        BitImageProcessor(
+            size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
+        ).save_pretrained(path)
+        return path
     elif family == "siglip":
         common = dict(hidden_size=32, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2)
         config = SiglipConfig(
@@ -139,7 +157,7 @@ def save_tiny_model(
             model.logit_bias.fill_(-10.0)
         processor = SiglipImageProcessor(size={"height": image_size, "width": image_size})
     else:
-        raise ValueError(f"unknown family {family!r}: expected 'clip' or 'siglip'")
+        raise ValueError(f"unknown family {family!r}: expected 'clip', 'siglip' or 'dinov2'")
     model.eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
     processor.save_pretrained(path)
