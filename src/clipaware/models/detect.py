@@ -92,18 +92,25 @@ def _load(name: str, kind: str) -> tuple[Any, Any, Any]:
     config = AutoConfig.from_pretrained(folder)
     if config.model_type != kind:
         raise ModelNotAvailableError(f"model '{name}' is a {config.model_type!r} model, not a {kind} detector")
-    if getattr(config, "use_timm_backbone", False):
+    backbone = getattr(config, "backbone_config", None)
+    if getattr(config, "use_timm_backbone", False) or getattr(backbone, "model_type", "") == "timm_backbone":
         raise ModelNotAvailableError(
             f"model '{name}' uses a timm backbone (which needs torchvision); use its no_timm revision "
             f"(`clipaware models pull {DETR}` fetches it)"
         )
-    processor = AutoImageProcessor.from_pretrained(folder)
-    if kind == "detr":
-        from transformers import DetrForObjectDetection
+    try:
+        processor = AutoImageProcessor.from_pretrained(folder)
+        if kind == "detr":
+            from transformers import DetrForObjectDetection
 
-        return DetrForObjectDetection.from_pretrained(folder, dtype=torch.float32).eval(), processor, None
-    model = AutoModelForZeroShotObjectDetection.from_pretrained(folder, dtype=torch.float32).eval()
-    return model, processor, AutoTokenizer.from_pretrained(folder)
+            return DetrForObjectDetection.from_pretrained(folder, dtype=torch.float32).eval(), processor, None
+        model = AutoModelForZeroShotObjectDetection.from_pretrained(folder, dtype=torch.float32).eval()
+        return model, processor, AutoTokenizer.from_pretrained(folder)
+    except (OSError, ValueError) as exc:
+        raise ModelNotAvailableError(
+            f"detector '{name}' could not be loaded from {folder}: {str(exc).splitlines()[0]}; its files may be "
+            f"incomplete — run `clipaware models pull {name}` again"
+        ) from exc
 
 
 class DetrDetector:
