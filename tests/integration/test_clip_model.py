@@ -104,3 +104,26 @@ def test_a_detector_folder_is_not_an_image_text_model(tmp_path: Path) -> None:
     DetrConfig(use_timm_backbone=False, backbone_config={"model_type": "resnet"}).save_pretrained(tmp_path)
     with pytest.raises(ModelNotAvailableError, match="not an image-text"):
         ClipModel.load(tmp_path)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
+def test_patch_similarity_is_a_grid_of_cosines_that_depends_on_the_text(fixture: str, request, photos) -> None:
+    model = ClipModel.load(request.getfixturevalue(fixture))
+    grid = model.patch_similarity(photos[0], "a photo of a cat.")
+    side = model.image_size // 8  # the tiny models use 8-pixel patches
+    assert grid.shape == (side, side) and np.abs(grid).max() <= 1.0 + 1e-5
+    assert not np.allclose(grid, model.patch_similarity(photos[0], "a red car"))
+
+
+def test_render_draws_boxes_and_heat(photos, tmp_path: Path) -> None:
+    from clipaware.render import draw_boxes, heat_overlay, save_png, side_by_side
+
+    img = photos[1]
+    boxed = draw_boxes(img, [("cup", (10, 10, 100, 100))])
+    assert boxed.getpixel((10, 50)) != img.getpixel((10, 50))  # the outline was drawn
+    hot = heat_overlay(img, np.array([[0.0, 1.0], [0.0, 0.0]], np.float32))
+    w, h = img.size
+    assert hot.getpixel((w * 3 // 4, h // 4))[0] >= img.getpixel((w * 3 // 4, h // 4))[0]
+    assert hot.getpixel((w // 4, h * 3 // 4)) == img.getpixel((w // 4, h * 3 // 4))  # cold corner untouched
+    path = save_png(side_by_side(boxed, hot), tmp_path / "out" / "report.png")
+    assert Image.open(path).size == (2 * w + 8, h)
