@@ -59,6 +59,7 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
         first = i
         attrs: list[Attribute] = []
         head = i
+        last_attr = -1
         j = i
         while j < n:
             attribute = attribute_of(doc, j)
@@ -66,10 +67,10 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
                 doc.is_content(j + 1) or doc.entity[j + 1] is not None or tokens[j + 1].norm in _CHAIN_JOINERS
             ):
                 attrs.append(attribute)
-                head = j
+                head = last_attr = j
                 j += 1
                 continue
-            if tokens[j].norm in _CHAIN_JOINERS and attrs and head == j - 1 and j + 1 < n:
+            if tokens[j].norm in _CHAIN_JOINERS and last_attr == j - 1 and j + 1 < n:
                 if attribute_of(doc, j + 1) is not None:
                     j += 1
                     continue

@@ -49,8 +49,16 @@ _SKIPPABLE_BEFORE = frozenset(
         "sat",
         "stood",
         "lay",
+        "not",
+        "never",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "still",
     }
 )
+# Pronouns that can be the subject of a relation ("no one standing in front of it").
+_PRONOUN_SUBJECTS = frozenset({"one", "nobody", "none", "someone", "anyone", "everyone", "something", "anything"})
 _DETERMINERS = frozenset(
     {
         "a",
@@ -250,8 +258,14 @@ class Doc:
             if self.idiom[j]:
                 j -= 1
                 continue
+            if norm == "," and steps < limit - 1:
+                j -= 1  # an apposition: "a Cessna 172, not a Piper Cub, parked in front of a hangar"
+                steps += 1
+                continue
             if self.is_punct(j) and norm != "-":
                 return None
+            if norm in _PRONOUN_SUBJECTS or (norm == "can" and j > 0 and not self.stop[j - 1]):
+                return j  # "no one standing in front", "a Coca-Cola can next to"
             if norm in _SKIPPABLE_BEFORE or (self.is_verbish(j) and self.entity[j] is None):
                 j -= 1
                 steps += 1

@@ -98,8 +98,8 @@ def _term(doc: Doc, i: int, after: int) -> Finding | None:
     nxt = tokens[after].norm
     if cue == "no" and (nxt in _NOT_AN_EXCLUSION_AFTER_NO or doc.number_value(after) is not None):
         return None
-    if cue in ("missing", "absent") and i > 0 and doc.is_content(i - 1) and not doc.is_content(after):
-        return None
+    if cue in ("missing", "absent") and i > 0 and tokens[i - 1].norm in ("a", "an", "the", "my", "his", "her"):
+        return None  # "the missing piece", "a missing person poster": an adjective, nothing excluded
     found = _term_after(doc, after)
     if found is None:
         return None

@@ -59,9 +59,14 @@ def detect_spatial(doc: Doc) -> list[Finding]:
 def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Finding | None:
     tokens, lex = doc.tokens, doc.lex
     after = i + size
+    if after + 1 < len(tokens) and tokens[after].norm in ("or", "and"):
+        # "in front of or behind the fire truck": the object follows the second relation.
+        second = lex.relations.match(tokens, after + 1)
+        if second:
+            after += 1 + second[0]
     if after >= len(tokens):
         return None
-    if doc.number_value(after) is not None and canonical in ("above", "under", "around", "between"):
+    if doc.number_value(after) is not None and tokens[i].norm in ("over", "under", "around", "between"):
         # "over 50 people", "under 5", "around 20 runners", "between 3 and 5": amounts, not places.
         if canonical != "between" or (after + 1 < len(tokens) and tokens[after + 1].norm in ("and", "to", "-")):
             return None
