@@ -63,6 +63,8 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
         j = i
         while j < n:
             attribute = attribute_of(doc, j)
+            if attribute is not None and attrs and last_attr != j - 1:
+                break  # "big dog small cat": an attribute after a noun starts the next object
             if attribute is not None and j + 1 < n and (
                 doc.is_content(j + 1) or doc.entity[j + 1] is not None or tokens[j + 1].norm in _CHAIN_JOINERS
             ):
@@ -117,7 +119,6 @@ def binding_evidence(doc: Doc, mentions: list[ObjectMention]) -> list[ObjectMent
         if mention.attributes
         and mention.noun not in lex.media_nouns
         and not (mention.noun in lex.setting_nouns and mention.noun not in _BINDING_EXEMPT_SETTINGS)
-        and not (mention.noun in lex.sky_nouns)
     ]
     if len(bound) < 2:
         return []

@@ -38,6 +38,10 @@ _SPECIES_SUFFIXES = (
     "-rumped",
     "-shouldered",
 )
+_IDENTITY_WORDS = frozenset(
+    {"breed", "species", "subspecies", "variety", "cultivar", "genus", "make", "model", "font", "typeface", "celebrity"}
+)
+_QUESTION_CUES = frozenset({"what", "which", "identify", "name", "tell", "what's", "determine", "recognize"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
 
 
@@ -90,7 +94,7 @@ def find_entities(doc: Doc) -> list[Found]:
                 _mark(doc, entity)
                 i = entity.last + 1
                 continue
-        entity = _person_pattern(doc, i) or _species_pattern(doc, i)
+        entity = _person_pattern(doc, i) or _species_pattern(doc, i) or _identify_pattern(doc, i)
         if entity is not None:
             found.append(entity)
             _mark(doc, entity)
@@ -226,4 +230,17 @@ def _species_pattern(doc: Doc, i: int) -> Found | None:
     nxt = tokens[i + 1]
     if nxt.forms & lex.animals and not nxt.forms & {"dog", "cat", "horse", "puppy", "kitten", "cow", "pig"}:
         return Found(i, i + 1, "species")
+    return None
+
+
+def _identify_pattern(doc: Doc, i: int) -> Found | None:
+    """Questions that ask which exact kind it is: "which dog breed is this", "identify the species"."""
+    tokens = doc.tokens
+    if not tokens[i].forms & _IDENTITY_WORDS:
+        return None
+    for k in range(i - 1, max(-1, i - 4), -1):
+        if tokens[k].norm in _QUESTION_CUES:
+            return Found(k, i, "identify")
+        if doc.is_punct(k):
+            break
     return None

@@ -124,8 +124,7 @@ def _role_verb_entries() -> list[tuple[str, str]]:
         head, rest = words[0], " ".join(words[1:])
         forms = {base}
         if len(row) > 1:
-            forms.update(form.strip() for form in row[1].lower().replace(" up", "_up").split())
-            forms = {form.replace("_up", " up") for form in forms}
+            forms.update(form.strip() for form in row[1].lower().split(",") if form.strip())
         else:
             stem = head[:-1] if head.endswith("e") else head
             for suffix_form in (

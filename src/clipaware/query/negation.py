@@ -64,12 +64,12 @@ def detect_negation(doc: Doc) -> list[Finding]:
 def _names_a_sign(doc: Doc, i: int, after: int) -> bool:
     """"No Smoking sign", "no entry zone": the negator is part of the text of a sign."""
     tokens, lex = doc.tokens, doc.lex
-    for k in range(after, min(len(tokens), after + 3)):
+    for k in range(after + 1, min(len(tokens), after + 4)):
         if tokens[k].norm in lex.sign_nouns:
             between = [tokens[m].norm for m in range(after, k)]
             if all(word.isalpha() and word not in ("with", "on", "in", "at") for word in between):
                 return True
-        if doc.is_punct(k):
+        if doc.is_punct(k) or doc.is_punct(k - 1):
             break
     return False
 

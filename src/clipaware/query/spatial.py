@@ -83,8 +83,6 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         for head in (obj_head, subject_head):
             if head.forms & lex.setting_nouns or head.forms & lex.sky_nouns:
                 return None
-        if subject_head.norm in lex.media_nouns:
-            return None
     if canonical in ("between", "either_side_of") and subject_head.norm in _EVENT_NOUNS:
         return None
     if doc.idiom[subject]:
