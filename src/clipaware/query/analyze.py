@@ -7,7 +7,7 @@ linear in the query length; bad input is refused with a :class:`UsageError` that
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from clipaware.errors import UsageError
 from clipaware.query.advice import explain
@@ -32,6 +32,8 @@ from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize
 
 MAX_QUERY_CHARS = 10_000
+# Anything a person can see: not whitespace, not a control or zero-width character.
+_VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]")
 ORDER = tuple(LimitationKind)
 
 
@@ -39,7 +41,7 @@ def _check_input(text: object) -> str:
     if not isinstance(text, str):
         raise UsageError(f"a query must be text, got {type(text).__name__}")
     stripped = text.strip()
-    if not stripped or not any(not unicodedata.category(ch).startswith(("C", "Z")) for ch in stripped):
+    if not _VISIBLE.search(stripped):
         raise UsageError('the query is empty: give the words you would search with, e.g. "a red car"')
     if len(stripped) > MAX_QUERY_CHARS:
         raise UsageError(
@@ -49,12 +51,16 @@ def _check_input(text: object) -> str:
     return stripped
 
 
-def _warnings(doc: Doc) -> tuple[str, ...]:
-    words = [token for token in doc.tokens if any(ch.isalpha() for ch in token.norm)]
-    if not words:
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
+
+
+def _warnings(query: str) -> tuple[str, ...]:
+    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict."""
+    letters = len(_LETTER.findall(query))
+    if not letters:
         return ("no words found (only symbols, emoji or numbers): nothing for the checks to read",)
-    latin = [token for token in words if all(ord(ch) < 0x250 for ch in token.norm)]
-    if len(latin) < len(words) / 2:
+    if len(_NON_LATIN_LETTER.findall(query)) > letters / 2:
         return ("the query is mostly not English: the checks read English and may miss limitations here",)
     return ()
 
@@ -84,7 +90,7 @@ def analyze(text: str) -> QueryAnalysis:
         actions=tuple(action for action, _, _ in actions),
         negated=tuple(term for term, _, _ in negations),
         entities=tuple(Entity(doc.span_text(e.first, e.last), e.type) for e in entities),
-        warnings=_warnings(doc),
+        warnings=_warnings(query),
     )
     evidence: dict[LimitationKind, list[str]] = {
         LimitationKind.COUNTING: [count.text for count in parse.counts],

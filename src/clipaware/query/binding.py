@@ -135,7 +135,7 @@ def find_actions(doc: Doc) -> list[tuple[Action, int, int]]:
     actions: list[tuple[Action, int, int]] = []
     i = 0
     while i < n:
-        match = lex.role_verbs.match(tokens, i) if not doc.blocked(i) else None
+        match = lex.role_verbs.match(tokens, i) if "role_verbs" in doc.starts[i] and not doc.blocked(i) else None
         if not match:
             i += 1
             continue

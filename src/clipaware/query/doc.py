@@ -107,14 +107,28 @@ class Doc:
     protected: list[bool] = field(default_factory=list)
     entity: list[str | None] = field(default_factory=list)
     stop: list[bool] = field(default_factory=list)
+    numbers: list[int | None] = field(default_factory=list)
+    relation_at: list[tuple[int, tuple[str, str]] | None] = field(default_factory=list)
+    block: list[bool] = field(default_factory=list)
+    starts: list[frozenset[str]] = field(default_factory=list)
+    content: list[bool] = field(default_factory=list)
+    punct: list[bool] = field(default_factory=list)
 
     @classmethod
     def build(cls, text: str, tokens: list[Token], lex: Lexicon) -> Doc:
         n = len(tokens)
         doc = cls(text, tokens, lex, [False] * n, [False] * n, [False] * n, [False] * n, [None] * n)
+        doc.starts = [lex.starters(token.forms) for token in tokens]
+        doc.punct = [doc._is_punct(i) for i in range(n)]
+        doc.numbers = [doc._number_value(i) for i in range(n)]
+        doc.relation_at = [
+            lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)
+        ]
         doc.stop = [doc._is_stop(i) for i in range(n)]
+        doc.content = [not doc.stop[i] and any(ch.isalpha() for ch in tokens[i].norm) for i in range(n)]
         doc._mark_phrases()
         doc._mark_quotes()
+        doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted)]
         return doc
 
     # --- marks ---------------------------------------------------------------------------------------------
@@ -122,6 +136,10 @@ class Doc:
         tokens, lex = self.tokens, self.lex
         i = 0
         while i < len(tokens):
+            starts = self.starts[i]
+            if "idioms" not in starts and "sign_phrases" not in starts:
+                i += 1
+                continue
             found = lex.idioms.match(tokens, i)
             if found:
                 for k in range(i, i + found[0]):
@@ -155,17 +173,24 @@ class Doc:
         return self.text[self.tokens[first].start : self.tokens[last].end]
 
     def blocked(self, i: int) -> bool:
-        return self.idiom[i] or self.sign[i] or self.quoted[i]
+        """Inside an idiom, a sign's text or quotes: no detector may fire here."""
+        return self.block[i]
 
     # --- word classes ----------------------------------------------------------------------------------------
     def norm(self, i: int) -> str:
         return self.tokens[i].norm
 
     def is_punct(self, i: int) -> bool:
+        return self.punct[i]
+
+    def _is_punct(self, i: int) -> bool:
         token = self.tokens[i]
         return token.norm in PUNCT_STOPS or token.text in QUOTES or not any(ch.isalnum() for ch in token.norm)
 
     def number_value(self, i: int) -> int | None:
+        return self.numbers[i]
+
+    def _number_value(self, i: int) -> int | None:
         """The value of a plain number token ("3", "three", "twenty-five"), else None."""
         norm = self.tokens[i].norm
         if norm.isdigit():
@@ -203,7 +228,7 @@ class Doc:
             return True
         if self.number_value(i) is not None:
             return True
-        if lex.relations.match(self.tokens, i) and norm not in lex.attributes:
+        if self.relation_at[i] and norm not in lex.attributes:
             return True
         if "'" in norm and norm.endswith("n't"):
             return True
@@ -211,7 +236,7 @@ class Doc:
 
     def is_content(self, i: int) -> bool:
         """A word that can head a noun phrase."""
-        return not self.is_stop(i) and any(ch.isalpha() for ch in self.tokens[i].norm)
+        return self.content[i]
 
     def is_animate(self, i: int) -> bool:
         """A person, animal, named person or breed: something that can do an action to another."""

@@ -77,8 +77,9 @@ def find_entities(doc: Doc) -> list[Found]:
         if doc.quoted[i] and not tokens[i].cap:
             i += 1
             continue
-        match = lex.entities.match(tokens, i)
-        make = lex.makes.match(tokens, i)
+        starts = doc.starts[i]
+        match = lex.entities.match(tokens, i) if "entities" in starts else None
+        make = lex.makes.match(tokens, i) if "makes" in starts else None
         if match and (not make or match[0] >= make[0] or match[1][0] in ("landmark", "brand")):
             size, (kind, mode) = match
             entity = _accept_lexicon_entity(doc, i, size, kind, mode, found)

@@ -52,11 +52,15 @@ class PhraseIndex:
         for options in by_first.values():
             options.sort(key=lambda option: -len(option[0]))
         self._by_first = by_first
+        self.firsts = frozenset(by_first)
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, Any] | None:
         """The longest phrase starting at token ``i`` as ``(number of tokens, value)``, or None."""
+        forms = tokens[i].forms
+        if forms.isdisjoint(self.firsts):
+            return None  # the common case, decided in C
         best: tuple[int, Any] | None = None
-        for form in tokens[i].forms:
+        for form in forms:
             for words, value in self._by_first.get(form, ()):
                 size = len(words)
                 if best is not None and size <= best[0]:
@@ -112,7 +116,22 @@ class Lexicon:
     place_words: frozenset[str]
     function_words: frozenset[str]
     ing_nouns: frozenset[str]
-    vocabulary: frozenset[str] = field(default_factory=frozenset)
+    _starters: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
+
+    def starters(self, forms: frozenset[str]) -> frozenset[str]:
+        """Names of the phrase indexes with an entry starting with one of ``forms`` (memoised per word).
+
+        Detectors test this set before calling ``match``, so most tokens cost one dictionary lookup.
+        """
+        found = self._starters.get(forms)
+        if found is None:
+            found = frozenset(name for name in _INDEXES if not forms.isdisjoint(getattr(self, name).firsts))
+            if len(self._starters) < 200_000:
+                self._starters[forms] = found
+        return found
+
+
+_INDEXES = ("idioms", "sign_phrases", "relations", "negators", "role_verbs", "entities", "makes", "comparators")
 
 
 def _role_verb_entries() -> list[tuple[str, str]]:

@@ -37,7 +37,7 @@ def detect_negation(doc: Doc) -> list[Finding]:
             findings.append((NegatedTerm(term, "non-", tokens[i].text), i, i))
             i += 1
             continue
-        match = lex.negators.match(tokens, i)
+        match = lex.negators.match(tokens, i) if "negators" in doc.starts[i] else None
         if not match:
             i += 1
             continue

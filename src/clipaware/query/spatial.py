@@ -36,7 +36,7 @@ def detect_spatial(doc: Doc) -> list[Finding]:
         if doc.blocked(i):
             i += 1
             continue
-        match = lex.relations.match(tokens, i)
+        match = doc.relation_at[i]
         if match:
             size, (canonical, strength) = match
             finding = _relation(doc, i, size, canonical, strength)

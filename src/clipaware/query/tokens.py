@@ -9,8 +9,8 @@ swaps repaired for the words that matter ("rigth" -> "right"), and singular gues
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 # A word is letters/digits joined by apostrophes, hyphens or dots ("don't", "F-150", "U.S."); "w/o" and
 # "w/out" stay whole; any other visible character is a token of its own. Control characters separate tokens,
@@ -46,13 +46,13 @@ _IRREGULAR_PLURALS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word or symbol of the query.
 
     ``norm`` is the normalised spelling; ``forms`` adds singular guesses ("puppies" -> "puppy", "747s" ->
     "747") so that lexicon lookups need no plural lists. ``cap`` records a capital first letter, a cue for
-    names that lower-casing would lose.
+    names that lower-casing would lose. A named tuple because queries make many tokens and tuples are
+    the cheapest immutable records to build.
     """
 
     text: str
