@@ -113,19 +113,25 @@ class Doc:
     starts: list[frozenset[str]] = field(default_factory=list)
     content: list[bool] = field(default_factory=list)
     punct: list[bool] = field(default_factory=list)
+    verbish: list[bool] = field(default_factory=list)
 
     @classmethod
     def build(cls, text: str, tokens: list[Token], lex: Lexicon) -> Doc:
         n = len(tokens)
         doc = cls(text, tokens, lex, [False] * n, [False] * n, [False] * n, [False] * n, [None] * n)
-        doc.starts = [lex.starters(token.forms) for token in tokens]
-        doc.punct = [doc._is_punct(i) for i in range(n)]
-        doc.numbers = [doc._number_value(i) for i in range(n)]
+        infos = [_word_info(lex, token) for token in tokens]
+        doc.starts = [info[0] for info in infos]
+        doc.punct = [info[1] for info in infos]
+        doc.numbers = [info[2] for info in infos]
+        doc.verbish = [info[4] for info in infos]
         doc.relation_at = [
             lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)
         ]
-        doc.stop = [doc._is_stop(i) for i in range(n)]
-        doc.content = [not doc.stop[i] and any(ch.isalpha() for ch in tokens[i].norm) for i in range(n)]
+        doc.stop = [
+            info[3] or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
+            for i, info in enumerate(infos)
+        ]
+        doc.content = [not doc.stop[i] and infos[i][5] for i in range(n)]
         doc._mark_phrases()
         doc._mark_quotes()
         doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted)]
@@ -183,56 +189,17 @@ class Doc:
     def is_punct(self, i: int) -> bool:
         return self.punct[i]
 
-    def _is_punct(self, i: int) -> bool:
-        token = self.tokens[i]
-        return token.norm in PUNCT_STOPS or token.text in QUOTES or not any(ch.isalnum() for ch in token.norm)
-
     def number_value(self, i: int) -> int | None:
-        return self.numbers[i]
-
-    def _number_value(self, i: int) -> int | None:
         """The value of a plain number token ("3", "three", "twenty-five"), else None."""
-        norm = self.tokens[i].norm
-        if norm.isdigit():
-            return int(norm) if len(norm) <= 9 else None
-        numbers = self.lex.numbers
-        if norm in numbers:
-            return numbers[norm]
-        if "-" in norm:
-            parts = norm.split("-")
-            if all(part in numbers for part in parts) and len(parts) == 2:
-                return numbers[parts[0]] + numbers[parts[1]]
-        return None
+        return self.numbers[i]
 
     def is_verbish(self, i: int) -> bool:
         """A participle or finite verb that separates noun phrases ("standing", "parked")."""
-        norm = self.tokens[i].norm
-        lex = self.lex
-        if norm in lex.attributes or norm in lex.ing_nouns or "-" in norm:
-            return False
-        if norm.endswith("ing") and len(norm) > 4:
-            return True
-        if norm.endswith("ed") and len(norm) > 4 and norm not in lex.animals and norm not in lex.people:
-            return True
-        return norm in {"sits", "stands", "lies", "hangs", "lay", "sat", "stood", "hung", "leans", "floats"}
+        return self.verbish[i]
 
     def is_stop(self, i: int) -> bool:
+        """Ends a noun phrase: punctuation, function words, numbers, relation/negation cues, verbs."""
         return self.stop[i]
-
-    def _is_stop(self, i: int) -> bool:
-        """Ends a noun phrase: punctuation, function words, relation/negation cues, verbs."""
-        token = self.tokens[i]
-        norm = token.norm
-        lex = self.lex
-        if self.is_punct(i) or norm in lex.function_words or norm in ("not", "no", "nor", "without", "w/o"):
-            return True
-        if self.number_value(i) is not None:
-            return True
-        if self.relation_at[i] and norm not in lex.attributes:
-            return True
-        if "'" in norm and norm.endswith("n't"):
-            return True
-        return self.is_verbish(i)
 
     def is_content(self, i: int) -> bool:
         """A word that can head a noun phrase."""
@@ -299,3 +266,57 @@ class Doc:
                 return j
             return None
         return None
+
+
+_VERB_FORMS = frozenset({"sits", "stands", "lies", "hangs", "lay", "sat", "stood", "hung", "leans", "floats"})
+_NEGATION_STOPS = frozenset({"not", "no", "nor", "without", "w/o"})
+_INFO_CACHE: dict[tuple[int, str, bool], tuple[frozenset[str], bool, int | None, bool, bool, bool]] = {}
+
+
+def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
+    if norm.isdigit():
+        return int(norm) if len(norm) <= 9 else None
+    if norm in numbers:
+        return numbers[norm]
+    if "-" in norm:
+        parts = norm.split("-")
+        if len(parts) == 2 and all(part in numbers for part in parts):
+            return numbers[parts[0]] + numbers[parts[1]]
+    return None
+
+
+def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | None, bool, bool, bool]:
+    """Context-free facts about one word, memoised: (index starters, punct, number, stop, verbish, alpha).
+
+    Most words of most queries repeat ("a", "the", "dog"), so this turns per-token rule checks into one
+    dictionary lookup.
+    """
+    is_quote = token.text in QUOTES
+    key = (id(lex), token.norm, is_quote)
+    info = _INFO_CACHE.get(key)
+    if info is not None:
+        return info
+    norm = token.norm
+    punct = norm in PUNCT_STOPS or is_quote or not any(ch.isalnum() for ch in norm)
+    number = _number_of(norm, lex.numbers)
+    if norm in lex.attributes or norm in lex.ing_nouns or "-" in norm:
+        verbish = False
+    elif norm.endswith("ing") and len(norm) > 4:
+        verbish = True
+    elif norm.endswith("ed") and len(norm) > 4 and norm not in lex.animals and norm not in lex.people:
+        verbish = True
+    else:
+        verbish = norm in _VERB_FORMS
+    stop = (
+        punct
+        or norm in lex.function_words
+        or norm in _NEGATION_STOPS
+        or number is not None
+        or ("'" in norm and norm.endswith("n't"))
+        or verbish
+    )
+    alpha = any(ch.isalpha() for ch in norm)
+    info = (lex.starters(token.forms), punct, number, stop, verbish, alpha)
+    if len(_INFO_CACHE) < 200_000:
+        _INFO_CACHE[key] = info
+    return info

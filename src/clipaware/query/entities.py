@@ -95,7 +95,14 @@ def find_entities(doc: Doc) -> list[Found]:
                 _mark(doc, entity)
                 i = entity.last + 1
                 continue
-        entity = _person_pattern(doc, i) or _species_pattern(doc, i) or _identify_pattern(doc, i)
+        token = tokens[i]
+        entity = None
+        if token.cap or not token.forms.isdisjoint(lex.kinship):
+            entity = _person_pattern(doc, i)
+        if entity is None and "-" in token.norm:
+            entity = _species_pattern(doc, i)
+        if entity is None and not token.forms.isdisjoint(_IDENTITY_WORDS):
+            entity = _identify_pattern(doc, i)
         if entity is not None:
             found.append(entity)
             _mark(doc, entity)
