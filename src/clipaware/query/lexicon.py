@@ -44,32 +44,49 @@ class PhraseIndex:
     """
 
     def __init__(self, entries: Iterable[tuple[str, Any]]) -> None:
-        by_first: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+        singles: dict[str, Any] = {}
+        by_pair: dict[tuple[str, str], list[tuple[tuple[str, ...], Any]]] = {}
         for phrase, value in entries:
             words = split_words(phrase)
-            if words:
-                by_first.setdefault(words[0], []).append((words, value))
-        for options in by_first.values():
+            if len(words) == 1:
+                singles.setdefault(words[0], value)
+            elif words:
+                by_pair.setdefault((words[0], words[1]), []).append((words, value))
+        for options in by_pair.values():
             options.sort(key=lambda option: -len(option[0]))
-        self._by_first = by_first
-        self.firsts = frozenset(by_first)
+        self._singles = singles
+        self._by_pair = by_pair
+        self.firsts = frozenset(singles) | frozenset(first for first, _ in by_pair)
 
     def match(self, tokens: Sequence[Token], i: int) -> tuple[int, Any] | None:
-        """The longest phrase starting at token ``i`` as ``(number of tokens, value)``, or None."""
+        """The longest phrase starting at token ``i`` as ``(number of tokens, value)``, or None.
+
+        Multi-word phrases are keyed by their first two words, so a token costs a set test and, only when
+        it can start a phrase, a few dictionary lookups.
+        """
         forms = tokens[i].forms
         if forms.isdisjoint(self.firsts):
             return None  # the common case, decided in C
         best: tuple[int, Any] | None = None
-        for form in forms:
-            for words, value in self._by_first.get(form, ()):
-                size = len(words)
-                if best is not None and size <= best[0]:
-                    break
-                if i + size > len(tokens):
-                    continue
-                if all(words[k] in tokens[i + k].forms for k in range(1, size)):
-                    best = (size, value)
-                    break
+        if i + 1 < len(tokens):
+            n = len(tokens)
+            next_forms = tokens[i + 1].forms
+            by_pair = self._by_pair
+            for form in forms:
+                for second in next_forms:
+                    for words, value in by_pair.get((form, second), ()):
+                        size = len(words)
+                        if best is not None and size <= best[0]:
+                            break
+                        if i + size > n:
+                            continue
+                        if size == 2 or all(words[k] in tokens[i + k].forms for k in range(2, size)):
+                            best = (size, value)
+                            break
+        if best is None:
+            for form in forms:
+                if form in self._singles:
+                    return (1, self._singles[form])
         return best
 
     def ends_at(self, tokens: Sequence[Token], end: int) -> tuple[int, Any] | None:
