@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = (REPO.parent / "shared" / "queries" / "dev.jsonl", REPO / "tests" / "unit" / "query" / "cases.jsonl")
+SOURCES = (
+    REPO.parent / "shared" / "queries" / "dev.jsonl",
+    REPO / "tests" / "unit" / "query" / "cases.jsonl",
+)
 FALLBACK = [
     "a red car to the left of a blue truck",
     "three dogs on a beach",
@@ -78,12 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"analyze(): {result['queries_per_second']:,} queries/s wall-clock on one core "
-              f"({result['cpu_queries_per_second']:,}/s by process CPU time)")
-        print(f"baseline str.split: {result['baseline_split_queries_per_second']:,} queries/s; "
-              f"ratio analyze/baseline = {result['ratio_to_baseline']}")
-        print(f"{len(base)} distinct queries from {source}; target 10,000/s: "
-              f"{'met' if result['meets_target'] else 'NOT met'}")
+        print(
+            f"analyze(): {result['queries_per_second']:,} queries/s wall-clock on one core "
+            f"({result['cpu_queries_per_second']:,}/s by process CPU time)"
+        )
+        print(
+            f"baseline str.split: {result['baseline_split_queries_per_second']:,} queries/s; "
+            f"ratio analyze/baseline = {result['ratio_to_baseline']}"
+        )
+        print(
+            f"{len(base)} distinct queries from {source}; target 10,000/s: "
+            f"{'met' if result['meets_target'] else 'NOT met'}"
+        )
     return 0
 
 

@@ -58,7 +58,9 @@ def check(
     ),
     check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
     file: Path | None = typer.Option(
-        None, "--file", help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.'
+        None,
+        "--file",
+        help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.',
     ),
     evaluate_path: Path | None = typer.Option(
         None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
@@ -70,7 +72,9 @@ def check(
     from clipaware.query.report import analyze_file, render_text
 
     if sum(x is not None for x in (query, file, evaluate_path)) != 1:
-        raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
+        raise UsageError(
+            'give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")'
+        )
     if file is not None:
         for result in analyze_file(file):
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -26,8 +26,8 @@ def explain(kind: LimitationKind, parse: QueryParse) -> tuple[str, str]:
             "CLIP pools the whole image into one vector and has no notion of how many instances it saw; "
             "scores for 'three' and 'four' of a thing are nearly the same.",
             f"Route to counting: detect {nouns} with {DETECTOR} (COCO classes) or the open-vocabulary "
-            f"{OPEN_VOCAB_DETECTOR} (any noun), then count boxes above a score threshold and compare with the "
-            "requested number.",
+            f"{OPEN_VOCAB_DETECTOR} (any noun), then count boxes above a score threshold and compare "
+            "with the requested number.",
         )
     if kind is LimitationKind.FINE_GRAINED:
         types = {entity.type for entity in parse.entities}
@@ -48,7 +48,9 @@ def explain(kind: LimitationKind, parse: QueryParse) -> tuple[str, str]:
             f"Route to identify: {route}.",
         )
     if kind is LimitationKind.SPATIAL:
-        relations = [f"{r.subject or 'object'} {r.relation} {r.object or ''}".strip() for r in parse.relations]
+        relations = [
+            f"{r.subject or 'object'} {r.relation} {r.object or ''}".strip() for r in parse.relations
+        ]
         return (
             "CLIP's pooled embedding loses where things are: 'cat left of dog' and 'dog left of cat' score "
             "almost the same.",

@@ -69,7 +69,7 @@ class CountConstraint:
 
 @dataclass(frozen=True)
 class Relation:
-    """A spatial relation, ``subject`` ``relation`` ``object``; object is "frame" for a position in the picture."""
+    """A spatial relation ``subject`` ``relation`` ``object``; object "frame" is a position in the picture."""
 
     subject: str | None
     relation: str

@@ -94,7 +94,9 @@ def analyze(text: str) -> QueryAnalysis:
     )
     evidence: dict[LimitationKind, list[str]] = {
         LimitationKind.COUNTING: [count.text for count in parse.counts],
-        LimitationKind.FINE_GRAINED: [e.text for e, found in zip(parse.entities, entities) if found.fine_grained],
+        LimitationKind.FINE_GRAINED: [
+            e.text for e, found in zip(parse.entities, entities, strict=True) if found.fine_grained
+        ],
         LimitationKind.SPATIAL: [relation.text for relation in parse.relations],
         LimitationKind.COMPOSITIONAL: [mention.text for mention in bound] + [a.text for a in parse.actions],
         LimitationKind.NEGATION: [term.text for term in parse.negated],

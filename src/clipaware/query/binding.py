@@ -65,8 +65,14 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
             attribute = attribute_of(doc, j)
             if attribute is not None and attrs and last_attr != j - 1:
                 break  # "big dog small cat": an attribute after a noun starts the next object
-            if attribute is not None and j + 1 < n and (
-                doc.is_content(j + 1) or doc.entity[j + 1] is not None or tokens[j + 1].norm in _CHAIN_JOINERS
+            if (
+                attribute is not None
+                and j + 1 < n
+                and (
+                    doc.is_content(j + 1)
+                    or doc.entity[j + 1] is not None
+                    or tokens[j + 1].norm in _CHAIN_JOINERS
+                )
             ):
                 attrs.append(attribute)
                 head = last_attr = j
@@ -135,7 +141,9 @@ def find_actions(doc: Doc) -> list[tuple[Action, int, int]]:
     actions: list[tuple[Action, int, int]] = []
     i = 0
     while i < n:
-        match = lex.role_verbs.match(tokens, i) if "role_verbs" in doc.starts[i] and not doc.blocked(i) else None
+        match = (
+            lex.role_verbs.match(tokens, i) if "role_verbs" in doc.starts[i] and not doc.blocked(i) else None
+        )
         if not match:
             i += 1
             continue

@@ -16,10 +16,26 @@ from clipaware.query.doc import Doc
 Finding = tuple[CountConstraint, int, int]
 
 _TIME_NOUNS = frozenset(
-    {"day", "morning", "evening", "night", "afternoon", "time", "summer", "winter", "spring", "autumn", "fall"}
+    {
+        "day",
+        "morning",
+        "evening",
+        "night",
+        "afternoon",
+        "time",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "fall",
+    }
 )
-_SINGLE_KINDS = frozenset({"bed", "room", "file", "mother", "father", "parent", "malt", "lane", "track", "use"})
-_VAGUE_BEFORE_NUMBER_OF = frozenset({"a", "large", "huge", "small", "great", "certain", "whole", "good", "fair"})
+_SINGLE_KINDS = frozenset(
+    {"bed", "room", "file", "mother", "father", "parent", "malt", "lane", "track", "use"}
+)
+_VAGUE_BEFORE_NUMBER_OF = frozenset(
+    {"a", "large", "huge", "small", "great", "certain", "whole", "good", "fair"}
+)
 _ASK_COUNT_FOLLOWERS = frozenset({"the", "how", "all", "every", "these", "those", "them", "my", "of"})
 _HOLDERS = frozenset({"of", "for"})
 _NEGATORS_BEFORE_SINGLE = frozenset({"not", "without", "no", "nor", "never", "w/o"})
@@ -75,7 +91,7 @@ def _ask(doc: Doc, first: int, after: int) -> Finding:
 
 
 def _collective(doc: Doc, i: int) -> Finding | None:
-    """"a trio of musicians", "twins", "a pair of swans" (but "a pair of jeans" is one garment)."""
+    """ "a trio of musicians", "twins", "a pair of swans" (but "a pair of jeans" is one garment)."""
     tokens, lex = doc.tokens, doc.lex
     value, needs_of = lex.collectives[tokens[i].norm]
     has_of = i + 1 < len(tokens) and tokens[i + 1].norm == "of"
@@ -93,13 +109,13 @@ def _collective(doc: Doc, i: int) -> Finding | None:
 
 
 def _single(doc: Doc, i: int) -> Finding | None:
-    """"a single apple" is exactly one; "not a single cloud" is an emphatic absence, not a count."""
+    """ "a single apple" is exactly one; "not a single cloud" is an emphatic absence, not a count."""
     tokens = doc.tokens
     before = [tokens[k].norm for k in range(max(0, i - 2), i)]
     if any(word in _NEGATORS_BEFORE_SINGLE for word in before):
         return None
     np = doc.np_after(i + 1)
-    if np is None or np[0] != i + 1 and not doc.is_content(i + 1):
+    if np is None or (np[0] != i + 1 and not doc.is_content(i + 1)):
         return None
     if tokens[np[1]].norm in _SINGLE_KINDS:
         return None
@@ -117,13 +133,18 @@ def _is_label_number(doc: Doc, i: int) -> bool:
         return True  # a year
     if i > 0:
         prev = tokens[i - 1]
-        if prev.norm in lex.name_preceders or doc.entity[i - 1] in ("make", "make_model", "landmark", "brand"):
+        if prev.norm in lex.name_preceders or doc.entity[i - 1] in (
+            "make",
+            "make_model",
+            "landmark",
+            "brand",
+        ):
             return True
         if prev.norm == "." and i > 1 and tokens[i - 2].norm == "no":
             return True
-        if prev.cap and token.norm.isdigit() and i > 1 and not doc.is_punct(i - 2) and prev.norm.isalpha():
-            if prev.norm not in lex.function_words:
-                return True  # a number after a name mid-sentence ("Apollo 11", "Nokia 3310")
+        after_name = prev.cap and prev.norm.isalpha() and prev.norm not in lex.function_words
+        if after_name and token.norm.isdigit() and i > 1 and not doc.is_punct(i - 2):
+            return True  # a number after a name mid-sentence ("Apollo 11", "Nokia 3310")
     if i + 1 < len(tokens):
         nxt = tokens[i + 1].norm
         if nxt in lex.units or nxt in (":", "/", "%", "°", "x", "-"):
@@ -168,7 +189,11 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
         if prev in ("the", "no", "any", "every", "each", "which", "this", "that", "another", "some"):
             return None
     # "two of the dogs", "three of them"
-    if j + 1 < n and tokens[j].norm == "of" and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my"):
+    if (
+        j + 1 < n
+        and tokens[j].norm == "of"
+        and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my")
+    ):
         if norm == "one" and first == i:
             return None
         np = doc.np_after(j + 1)
@@ -183,11 +208,11 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
                 return None
             return (CountConstraint(head.norm, op, value, doc.span_text(first, np[1])), first, np[1])
     # "a family of four", "a table set for four": the number stands for the things counted.
-    if i > 0 and tokens[i - 1].norm in _HOLDERS and norm != "one" and not norm.isdigit():
-        if j >= n or doc.is_stop(j):
-            holder = doc.np_before(i - 1)
-            noun = tokens[holder].norm if holder is not None else None
-            return (CountConstraint(noun, op, value, doc.span_text(first, i)), first, i)
+    held = i > 0 and tokens[i - 1].norm in _HOLDERS and norm != "one" and not norm.isdigit()
+    if held and (j >= n or doc.is_stop(j)):
+        holder = doc.np_before(i - 1)
+        noun = tokens[holder].norm if holder is not None else None
+        return (CountConstraint(noun, op, value, doc.span_text(first, i)), first, i)
     if op != "exact" and norm != "one":
         return (CountConstraint(None, op, value, doc.span_text(first, i)), first, i)
     return None

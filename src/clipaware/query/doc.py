@@ -54,11 +54,12 @@ _SKIPPABLE_BEFORE = frozenset(
         "isn't",
         "aren't",
         "wasn't",
-        "still",
     }
 )
 # Pronouns that can be the subject of a relation ("no one standing in front of it").
-_PRONOUN_SUBJECTS = frozenset({"one", "nobody", "none", "someone", "anyone", "everyone", "something", "anything"})
+_PRONOUN_SUBJECTS = frozenset(
+    {"one", "nobody", "none", "someone", "anyone", "everyone", "something", "anything"}
+)
 _DETERMINERS = frozenset(
     {
         "a",
@@ -134,10 +135,10 @@ class Doc:
         doc.content = [not doc.stop[i] and infos[i][5] for i in range(n)]
         doc._mark_phrases()
         doc._mark_quotes()
-        doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted)]
+        doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
         return doc
 
-    # --- marks ---------------------------------------------------------------------------------------------
+    # --- marks ---
     def _mark_phrases(self) -> None:
         tokens, lex = self.tokens, self.lex
         i = 0
@@ -182,7 +183,7 @@ class Doc:
         """Inside an idiom, a sign's text or quotes: no detector may fire here."""
         return self.block[i]
 
-    # --- word classes ----------------------------------------------------------------------------------------
+    # --- word classes ---
     def norm(self, i: int) -> str:
         return self.tokens[i].norm
 
@@ -212,7 +213,7 @@ class Doc:
         forms = self.tokens[i].forms
         return bool(forms & self.lex.people or forms & self.lex.animals)
 
-    # --- noun phrases -----------------------------------------------------------------------------------------
+    # --- noun phrases ---
     def np_after(self, i: int, limit: int = 6) -> tuple[int, int] | None:
         """``(first, head)`` of the noun phrase starting at or after token ``i``; None if no noun follows.
 
@@ -222,8 +223,10 @@ class Doc:
         n = len(self.tokens)
         j = i
         first: int | None = None
-        while j < n and j < i + limit and (
-            self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None
+        while (
+            j < n
+            and j < i + limit
+            and (self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None)
         ):
             j += 1
         head: int | None = None
@@ -301,9 +304,9 @@ def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | 
     number = _number_of(norm, lex.numbers)
     if norm in lex.attributes or norm in lex.ing_nouns or "-" in norm:
         verbish = False
-    elif norm.endswith("ing") and len(norm) > 4:
-        verbish = True
-    elif norm.endswith("ed") and len(norm) > 4 and norm not in lex.animals and norm not in lex.people:
+    elif len(norm) > 4 and (
+        norm.endswith("ing") or (norm.endswith("ed") and norm not in lex.animals and norm not in lex.people)
+    ):
         verbish = True
     else:
         verbish = norm in _VERB_FORMS

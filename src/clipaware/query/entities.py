@@ -16,9 +16,23 @@ from clipaware.query.doc import Doc
 FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
 _POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 _TITLE_KIN = frozenset({"uncle", "aunt", "auntie", "grandma", "grandpa", "granny", "nana", "cousin"})
-_MODEL_SUFFIXES = frozenset({"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"})
+_MODEL_SUFFIXES = frozenset(
+    {"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"}
+)
 _NON_MODEL_WORDS = frozenset(
-    {"logo", "logos", "store", "shop", "dealership", "factory", "headquarters", "sign", "museum", "ad", "advert"}
+    {
+        "logo",
+        "logos",
+        "store",
+        "shop",
+        "dealership",
+        "factory",
+        "headquarters",
+        "sign",
+        "museum",
+        "ad",
+        "advert",
+    }
 )
 _FONT_CUES = frozenset({"font", "fonts", "typeface", "type", "lettering", "letters", "text"})
 _SPECIES_SUFFIXES = (
@@ -39,7 +53,19 @@ _SPECIES_SUFFIXES = (
     "-shouldered",
 )
 _IDENTITY_WORDS = frozenset(
-    {"breed", "species", "subspecies", "variety", "cultivar", "genus", "make", "model", "font", "typeface", "celebrity"}
+    {
+        "breed",
+        "species",
+        "subspecies",
+        "variety",
+        "cultivar",
+        "genus",
+        "make",
+        "model",
+        "font",
+        "typeface",
+        "celebrity",
+    }
 )
 _QUESTION_CUES = frozenset({"what", "which", "identify", "name", "tell", "what's", "determine", "recognize"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
@@ -119,13 +145,15 @@ def _mark(doc: Doc, entity: Found) -> None:
             doc.protected[k] = True
 
 
-def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, found: list[Found]) -> Found | None:
+def _accept_lexicon_entity(
+    doc: Doc, i: int, size: int, kind: str, mode: str, found: list[Found]
+) -> Found | None:
     tokens = doc.tokens
     last = i + size - 1
     if kind == "model":
         kind = "make_model"
         if mode == "make":
-            # "Beetle", "Mustang", "Civic" are also ordinary words: need the make before, or a capital mid-query.
+            # "Beetle", "Mustang", "Civic" are ordinary words too: need the make or a capital mid-query.
             after_make = bool(found) and found[-1].last == i - 1 and found[-1].type == "make"
             if not (after_make or (tokens[i].cap and not _sentence_start(doc, i))):
                 return None
@@ -154,17 +182,16 @@ def _make_model(doc: Doc, i: int, size: int) -> Found | None:
     model = lex.entities.match(tokens, j)
     is_model = bool(model and model[1][0] == "model")
     if not is_model:
-        if _is_code(nxt.norm) and not (nxt.norm.isdigit() and len(nxt.norm) == 4 and nxt.norm[:2] in ("19", "20")):
-            is_model = True
-        elif (
+        year = nxt.norm.isdigit() and len(nxt.norm) == 4 and nxt.norm[:2] in ("19", "20")
+        named = (
             nxt.cap
             and nxt.norm.isalpha()
             and nxt.norm not in lex.place_words
             and nxt.norm not in _NON_MODEL_WORDS
             and nxt.norm not in lex.function_words
             and tokens[i].cap
-        ):
-            is_model = True
+        )
+        is_model = (_is_code(nxt.norm) and not year) or named
     if not is_model:
         # A make alone is a brand (recorded when written as a name, so "an apple" stays fruit).
         return Found(i, i + size - 1, "make") if tokens[i].cap else None
@@ -193,10 +220,11 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
     if token.forms & lex.kinship and i + 1 < n:
         nxt = tokens[i + 1]
         has_possessive = i > 0 and tokens[i - 1].norm in _POSSESSIVES
-        if (has_possessive or token.norm in _TITLE_KIN) and nxt.norm.isalpha() and nxt.norm not in lex.function_words:
-            if nxt.cap or (nxt.norm in lex.first_names and nxt.norm not in lex.common_names):
-                if nxt.norm not in lex.place_words:
-                    return Found(i, i + 1, "person")
+        introduced = has_possessive or token.norm in _TITLE_KIN
+        a_name = nxt.cap or (nxt.norm in lex.first_names and nxt.norm not in lex.common_names)
+        plain = nxt.norm.isalpha() and nxt.norm not in lex.function_words and nxt.norm not in lex.place_words
+        if introduced and a_name and plain:
+            return Found(i, i + 1, "person")
     names = token.forms & lex.first_names
     if not names or not token.cap:
         return None

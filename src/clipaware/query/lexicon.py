@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from clipaware.query.tokens import Token, forms_of, split_words
+from clipaware.query.tokens import Token, split_words
 
 _PACKAGE = "clipaware.query.lexicons"
 
@@ -148,7 +148,16 @@ class Lexicon:
         return found
 
 
-_INDEXES = ("idioms", "sign_phrases", "relations", "negators", "role_verbs", "entities", "makes", "comparators")
+_INDEXES = (
+    "idioms",
+    "sign_phrases",
+    "relations",
+    "negators",
+    "role_verbs",
+    "entities",
+    "makes",
+    "comparators",
+)
 
 
 def _role_verb_entries() -> list[tuple[str, str]]:
@@ -259,6 +268,7 @@ def correction_targets() -> frozenset[str]:
         targets |= words_in(read_rows(name))
     for name in ("breeds.txt", "species.txt"):
         targets |= {word for word in words_in(read_rows(name)) if len(word) >= 5}
+    targets -= words_in(read_rows("function_words.txt"))  # "form" must stay "form", not become "from"
     return frozenset(word for word in targets if word.isalpha() and len(word) >= 4)
 
 

@@ -15,9 +15,24 @@ from clipaware.query.doc import Doc
 Finding = tuple[NegatedTerm, int, int]
 
 _NOT_AN_EXCLUSION_AFTER_NO = frozenset(
-    {"more", "fewer", "less", "longer", "matter", "doubt", "wonder", "problem", "way", "sooner", "better", "idea"}
+    {
+        "more",
+        "fewer",
+        "less",
+        "longer",
+        "matter",
+        "doubt",
+        "wonder",
+        "problem",
+        "way",
+        "sooner",
+        "better",
+        "idea",
+    }
 )
-_BOUND_AFTER_NOT = frozenset({"more", "fewer", "less", "over", "under", "only", "just", "even", "too", "very"})
+_BOUND_AFTER_NOT = frozenset(
+    {"more", "fewer", "less", "over", "under", "only", "just", "even", "too", "very"}
+)
 _TERM_REACH = 5
 
 
@@ -62,7 +77,7 @@ def detect_negation(doc: Doc) -> list[Finding]:
 
 
 def _names_a_sign(doc: Doc, i: int, after: int) -> bool:
-    """"No Smoking sign", "no entry zone": the negator is part of the text of a sign."""
+    """ "No Smoking sign", "no entry zone": the negator is part of the text of a sign."""
     tokens, lex = doc.tokens, doc.lex
     for k in range(after + 1, min(len(tokens), after + 4)):
         if tokens[k].norm in lex.sign_nouns:
@@ -98,7 +113,11 @@ def _term(doc: Doc, i: int, after: int) -> Finding | None:
     nxt = tokens[after].norm
     if cue == "no" and (nxt in _NOT_AN_EXCLUSION_AFTER_NO or doc.number_value(after) is not None):
         return None
-    if cue in ("missing", "absent") and i > 0 and tokens[i - 1].norm in ("a", "an", "the", "my", "his", "her"):
+    if (
+        cue in ("missing", "absent")
+        and i > 0
+        and tokens[i - 1].norm in ("a", "an", "the", "my", "his", "her")
+    ):
         return None  # "the missing piece", "a missing person poster": an adjective, nothing excluded
     found = _term_after(doc, after)
     if found is None:
@@ -108,13 +127,15 @@ def _term(doc: Doc, i: int, after: int) -> Finding | None:
 
 
 def _clause(doc: Doc, i: int, after: int) -> Finding | None:
-    """"not wearing a tie", "isn't red", "doesn't have a dishwasher", "not a single cloud"."""
+    """ "not wearing a tie", "isn't red", "doesn't have a dishwasher", "not a single cloud"."""
     tokens = doc.tokens
     n = len(tokens)
     if after >= n:
         return None
     nxt = tokens[after].norm
-    if nxt in _BOUND_AFTER_NOT or (nxt in ("at", "no") and after + 1 < n and tokens[after + 1].norm in ("all", "least", "most")):
+    if nxt in _BOUND_AFTER_NOT or (
+        nxt in ("at", "no") and after + 1 < n and tokens[after + 1].norm in ("all", "least", "most")
+    ):
         return None
     found = _term_after(doc, after)
     if found is None:
@@ -124,7 +145,7 @@ def _clause(doc: Doc, i: int, after: int) -> Finding | None:
 
 
 def _pronoun(doc: Doc, i: int, after: int) -> Finding | None:
-    """"nobody on the platform", "none of the desks are occupied", "no one standing in front"."""
+    """ "nobody on the platform", "none of the desks are occupied", "no one standing in front"."""
     tokens = doc.tokens
     cue = doc.span_text(i, after - 1)
     term = "person" if tokens[i].norm in ("nobody", "no", "noone", "no-one") else tokens[i].norm

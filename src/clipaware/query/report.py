@@ -56,11 +56,10 @@ def render_text(analysis: QueryAnalysis, check_all: bool = False) -> str:
 
 def read_queries(path: Path) -> Iterator[str]:
     """Queries from a file: one per line, or JSONL objects with a "query" key (both may be mixed)."""
-    try:
-        handle = Path(path).open(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with handle:
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file")
+    with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             text = line.strip()
             if not text:

@@ -16,10 +16,25 @@ Finding = tuple[Relation, int, int]
 
 _VIEWERS = frozenset({"camera", "lens", "viewer", "photographer", "audience", "screen"})
 _EVENT_NOUNS = frozenset(
-    {"five", "handshake", "kiss", "hug", "match", "game", "fight", "race", "conversation", "argument", "battle", "duel"}
+    {
+        "five",
+        "handshake",
+        "kiss",
+        "hug",
+        "match",
+        "game",
+        "fight",
+        "race",
+        "conversation",
+        "argument",
+        "battle",
+        "duel",
+    }
 )
 _FRAME_PREPS = frozenset({"in", "on", "at", "to", "toward", "towards", "from"})
-_FRAME_PARTS = frozenset({"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"})
+_FRAME_PARTS = frozenset(
+    {"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"}
+)
 _FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
 _OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
 _SETTING_HEADS_EXEMPT = frozenset({"house", "room", "kitchen", "bedroom", "office"})
@@ -29,7 +44,7 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     """Relations between two nouns, then positions in the frame."""
     findings: list[Finding] = []
     covered: set[int] = set()
-    tokens, lex = doc.tokens, doc.lex
+    tokens = doc.tokens
     n = len(tokens)
     i = 0
     while i < n:
@@ -66,10 +81,11 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
             after += 1 + second[0]
     if after >= len(tokens):
         return None
-    if doc.number_value(after) is not None and tokens[i].norm in ("over", "under", "around", "between"):
-        # "over 50 people", "under 5", "around 20 runners", "between 3 and 5": amounts, not places.
-        if canonical != "between" or (after + 1 < len(tokens) and tokens[after + 1].norm in ("and", "to", "-")):
-            return None
+    # "over 50 people", "under 5", "around 20 runners", "between 3 and 5": amounts, not places.
+    amount = doc.number_value(after) is not None and tokens[i].norm in ("over", "under", "around", "between")
+    range_follows = after + 1 < len(tokens) and tokens[after + 1].norm in ("and", "to", "-")
+    if amount and (canonical != "between" or range_follows):
+        return None
     obj = doc.np_after(after)
     subject = doc.np_before(i)
     if obj is None or subject is None:
@@ -92,7 +108,7 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
 
 
 def _frame_position(doc: Doc, i: int) -> Finding | None:
-    """"on the left", "the left side of the frame", "top-right corner", "left or right", "back row"."""
+    """ "on the left", "the left side of the frame", "top-right corner", "left or right", "back row"."""
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     norm = tokens[i].norm
@@ -118,7 +134,13 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
     if i + 1 < n and tokens[i + 1].norm in lex.frame_words and tokens[i + 1].norm != norm:
         last = i + 1  # "bottom left", "top right"
         if has_prep or has_the or kind == "mid":
-            return (Relation(None, f"{norm}_{tokens[i + 1].norm}", "frame", doc.span_text(k if has_prep else i, last)), i, last)
+            return (
+                Relation(
+                    None, f"{norm}_{tokens[i + 1].norm}", "frame", doc.span_text(k if has_prep else i, last)
+                ),
+                i,
+                last,
+            )
     if last + 1 < n and tokens[last + 1].norm in _FRAME_PARTS:
         last += 1
         part_named = True
@@ -137,7 +159,9 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
         if not (has_prep or has_the or part_named):
             return None
         first = k - 1 if has_prep else i
-        relation = Relation(None, norm, "frame" if in_frame else obj_head.norm, doc.span_text(first, of_object[1]))
+        relation = Relation(
+            None, norm, "frame" if in_frame else obj_head.norm, doc.span_text(first, of_object[1])
+        )
         return (relation, first, of_object[1])
     if part_named and (has_the or has_prep) and norm not in ("middle", "center", "centre"):
         first = k - 1 if has_prep else k
