@@ -82,7 +82,8 @@ class Relation:
 
 @dataclass(frozen=True)
 class Action:
-    """A role-order action: who does ``verb`` to whom (swapping them changes the picture)."""
+    """A role-order action, who does ``verb`` to whom, or a comparison ("bigger than"): swapping the two
+    sides changes the picture."""
 
     subject: str
     verb: str

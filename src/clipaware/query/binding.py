@@ -20,6 +20,28 @@ from clipaware.query.doc import Doc
 
 _CHAIN_JOINERS = frozenset({"and", ",", "&", "-"})
 _BINDING_EXEMPT_SETTINGS = frozenset({"house", "room", "kitchen", "bedroom", "office", "building"})
+_COMPARATIVES = frozenset(
+    {
+        "bigger",
+        "smaller",
+        "larger",
+        "taller",
+        "shorter",
+        "older",
+        "younger",
+        "longer",
+        "wider",
+        "narrower",
+        "thicker",
+        "thinner",
+        "fatter",
+        "heavier",
+        "darker",
+        "brighter",
+        "faster",
+        "slower",
+    }
+)
 _RECIPROCAL = frozenset({"other", "another", "itself", "himself", "herself", "themselves"})
 
 
@@ -181,3 +203,20 @@ def _animate_before(doc: Doc, i: int, limit: int = 8) -> int | None:
             return j
         j -= 1
     return None
+
+
+def find_comparisons(doc: Doc) -> list[tuple[Action, int, int]]:
+    """ "the cat is bigger than the dog": a comparison binds a property to each side, so order matters."""
+    tokens = doc.tokens
+    found: list[tuple[Action, int, int]] = []
+    for i in range(1, len(tokens) - 2):
+        if tokens[i].norm not in _COMPARATIVES or tokens[i + 1].norm != "than" or doc.blocked(i):
+            continue
+        subject = doc.np_before(i)
+        obj = doc.np_after(i + 2)
+        if subject is None or obj is None or doc.number_value(i + 2) is not None:
+            continue  # "older than 5" is an age, not two objects
+        action = Action(tokens[subject].norm, f"{tokens[i].norm} than", tokens[obj[1]].norm, "")
+        text = doc.span_text(subject, obj[1])
+        found.append((Action(action.subject, action.verb, action.object, text), subject, obj[1]))
+    return found

@@ -68,6 +68,7 @@ _IDENTITY_WORDS = frozenset(
     }
 )
 _QUESTION_CUES = frozenset({"what", "which", "identify", "name", "tell", "what's", "determine", "recognize"})
+_WHO_LEADS = frozenset({"me", "know", "guess", "tell", "find", "out", "and", "so"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
 
 
@@ -127,7 +128,7 @@ def find_entities(doc: Doc) -> list[Found]:
             entity = _person_pattern(doc, i)
         if entity is None and "-" in token.norm:
             entity = _species_pattern(doc, i)
-        if entity is None and not token.forms.isdisjoint(_IDENTITY_WORDS):
+        if entity is None and (not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's")):
             entity = _identify_pattern(doc, i)
         if entity is not None:
             found.append(entity)
@@ -270,8 +271,16 @@ def _species_pattern(doc: Doc, i: int) -> Found | None:
 
 
 def _identify_pattern(doc: Doc, i: int) -> Found | None:
-    """Questions that ask which exact kind it is: "which dog breed is this", "identify the species"."""
+    """Questions that ask which exact kind it is: "which dog breed is this", "identify the species",
+    or who someone is: "who's the guy in the red hat?" (but not a relative clause, "a man who is")."""
     tokens = doc.tokens
+    if tokens[i].norm in ("who", "who's"):
+        prev = tokens[i - 1].norm if i > 0 else ""
+        if i == 0 or prev in _WHO_LEADS or doc.is_punct(i - 1):
+            nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+            if tokens[i].norm == "who's" or nxt in ("is", "are", "was", "'s"):
+                return Found(i, i + 1 if tokens[i].norm == "who" else i, "identify")
+        return None
     if not tokens[i].forms & _IDENTITY_WORDS:
         return None
     for k in range(i - 1, max(-1, i - 4), -1):

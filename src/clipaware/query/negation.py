@@ -34,6 +34,7 @@ _BOUND_AFTER_NOT = frozenset(
     {"more", "fewer", "less", "over", "under", "only", "just", "even", "too", "very"}
 )
 _TERM_REACH = 5
+_INDEFINITES = frozenset({"anyone", "anybody", "anything", "someone", "somebody", "something", "people"})
 
 
 def detect_negation(doc: Doc) -> list[Finding]:
@@ -99,6 +100,8 @@ def _term_after(doc: Doc, start: int) -> tuple[str, int] | None:
     for k in range(start, min(n, start + _TERM_REACH)):
         if doc.is_punct(k):
             return None
+        if tokens[k].norm in _INDEFINITES:
+            return tokens[k].norm, k  # "without anyone on it", "not anything sharp"
         if doc.is_content(k) or doc.is_verbish(k) or doc.entity[k] is not None:
             return tokens[k].norm, k
     return None

@@ -23,7 +23,6 @@ CANONICAL = {
     "opposite",
     "facing",
     "near",
-    "around",
     "outside",
 }
 
