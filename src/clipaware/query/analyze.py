@@ -22,7 +22,13 @@ from clipaware.query.analysis import (
     QueryParse,
     Relation,
 )
-from clipaware.query.binding import binding_evidence, find_actions, find_comparisons, find_objects
+from clipaware.query.binding import (
+    binding_evidence,
+    find_actions,
+    find_comparisons,
+    find_objects,
+    find_possessions,
+)
 from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
@@ -80,7 +86,7 @@ def analyze(text: str) -> QueryAnalysis:
     relations = detect_spatial(doc)
     objects = find_objects(doc)
     bound = binding_evidence(doc, objects)
-    actions = find_actions(doc) + find_comparisons(doc)
+    actions = find_actions(doc) + find_comparisons(doc) + find_possessions(doc)
     negations = detect_negation(doc)
 
     parse = QueryParse(

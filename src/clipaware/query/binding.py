@@ -20,6 +20,24 @@ from clipaware.query.doc import Doc
 
 _CHAIN_JOINERS = frozenset({"and", ",", "&", "-"})
 _BINDING_EXEMPT_SETTINGS = frozenset({"house", "room", "kitchen", "bedroom", "office", "building"})
+# Surroundings that colour the whole scene ("blue sky", "green water") rather than bind to an object.
+_OPEN_SKY = frozenset(
+    {
+        "sky",
+        "skies",
+        "water",
+        "sea",
+        "ocean",
+        "surface",
+        "weather",
+        "horizon",
+        "night",
+        "snow",
+        "rain",
+        "waves",
+    }
+)
+_POSSESSION_CUES = frozenset({"with", "holding", "carrying", "wearing", "in"})
 _COMPARATIVES = frozenset(
     {
         "bigger",
@@ -146,7 +164,12 @@ def binding_evidence(doc: Doc, mentions: list[ObjectMention]) -> list[ObjectMent
         for mention in mentions
         if mention.attributes
         and mention.noun not in lex.media_nouns
-        and not (mention.noun in lex.setting_nouns and mention.noun not in _BINDING_EXEMPT_SETTINGS)
+        and mention.noun not in _OPEN_SKY
+        and not (
+            mention.noun in lex.setting_nouns
+            and mention.noun not in _BINDING_EXEMPT_SETTINGS
+            and not any(attr.kind == "color" for attr in mention.attributes)
+        )
     ]
     if len(bound) < 2:
         return []
@@ -220,3 +243,29 @@ def find_comparisons(doc: Doc) -> list[tuple[Action, int, int]]:
         text = doc.span_text(subject, obj[1])
         found.append((Action(action.subject, action.verb, action.object, text), subject, obj[1]))
     return found
+
+
+def find_possessions(doc: Doc) -> list[tuple[Action, int, int]]:
+    """ "a man with a guitar and a woman with a violin": things bound to different people or animals.
+
+    Counts only when two different animate owners each hold a different thing; one owner with several
+    things ("a woman with a cat and a dog") binds nothing that could be swapped.
+    """
+    tokens = doc.tokens
+    pairs: list[tuple[Action, int, int]] = []
+    for i in range(1, len(tokens) - 1):
+        if tokens[i].norm not in _POSSESSION_CUES or doc.blocked(i):
+            continue
+        owner = doc.np_before(i)
+        held = doc.np_after(i + 1)
+        if owner is None or held is None or not doc.is_animate(owner) or doc.is_animate(held[1]):
+            continue
+        if tokens[held[1]].forms & doc.lex.setting_nouns:
+            continue  # "a woman in a kitchen": a place, not something she holds
+        text = doc.span_text(owner, held[1])
+        pairs.append((Action(tokens[owner].norm, tokens[i].norm, tokens[held[1]].norm, text), owner, held[1]))
+    owners = {action.subject for action, _, _ in pairs}
+    things = {action.object for action, _, _ in pairs}
+    if len(owners) >= 2 and len(things) >= 2:
+        return pairs
+    return []

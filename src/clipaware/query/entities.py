@@ -278,7 +278,8 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
         prev = tokens[i - 1].norm if i > 0 else ""
         if i == 0 or prev in _WHO_LEADS or doc.is_punct(i - 1):
             nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
-            if tokens[i].norm == "who's" or nxt in ("is", "are", "was", "'s"):
+            asks = nxt in ("is", "are", "was", "'s") or (i + 1 < len(tokens) and doc.is_verbish(i + 1))
+            if tokens[i].norm == "who's" or asks:
                 return Found(i, i + 1 if tokens[i].norm == "who" else i, "identify")
         return None
     if not tokens[i].forms & _IDENTITY_WORDS:

@@ -95,6 +95,12 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None
     if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
         return None  # "under the stars", "above the clouds": a setting
+    if (
+        canonical == "next_to"
+        and obj_head.forms & lex.setting_nouns
+        and obj_head.norm not in _SETTING_HEADS_EXEMPT
+    ):
+        return None  # "cows grazing beside a river": where the scene is, not two objects side by side
     if strength == "weak":
         for head in (obj_head, subject_head):
             if head.forms & lex.setting_nouns or head.forms & lex.sky_nouns:

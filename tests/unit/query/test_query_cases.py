@@ -15,6 +15,8 @@ from clipaware.query import analyze
 from clipaware.query.evaluate import evaluate_file
 
 CASES_PATH = Path(__file__).with_name("cases.jsonl")
+# Written later, as fresh probes of how well the rules generalise; their misses were fixed by general rules.
+MORE_PATH = Path(__file__).with_name("cases_more.jsonl")
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -37,3 +39,10 @@ def test_case_set_scores() -> None:
     report = evaluate_file(CASES_PATH)
     assert report.macro_f1 >= 0.99
     assert report.false_flag_share <= 0.02
+
+
+def test_more_cases_scores() -> None:
+    report = evaluate_file(MORE_PATH)
+    assert report.n_queries >= 300
+    assert report.macro_f1 >= 0.99, report.render()
+    assert report.false_flag_share <= 0.02, report.render()
