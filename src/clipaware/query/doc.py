@@ -221,6 +221,12 @@ class Doc:
         "a yellow raincoat holding" gives "raincoat" and "two mountain bikes" gives "bikes".
         """
         n = len(self.tokens)
+        if (
+            i + 1 < n
+            and self.tokens[i].norm in ("each", "one")
+            and self.tokens[i + 1].norm in ("other", "another")
+        ):
+            return (i, i + 1)  # "stacked on top of each other"
         j = i
         first: int | None = None
         while (

@@ -68,6 +68,21 @@ _IDENTITY_WORDS = frozenset(
     }
 )
 _QUESTION_CUES = frozenset({"what", "which", "identify", "name", "tell", "what's", "determine", "recognize"})
+_KIND_NOUNS = frozenset(
+    {
+        "flower",
+        "tree",
+        "plant",
+        "car",
+        "plane",
+        "aircraft",
+        "airplane",
+        "font",
+        "typeface",
+        "insect",
+        "animal",
+    }
+)
 _WHO_LEADS = frozenset({"me", "know", "guess", "tell", "find", "out", "and", "so"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
 
@@ -126,9 +141,11 @@ def find_entities(doc: Doc) -> list[Found]:
         entity = None
         if token.cap or not token.forms.isdisjoint(lex.kinship):
             entity = _person_pattern(doc, i)
-        if entity is None and "-" in token.norm:
+        if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
-        if entity is None and (not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's")):
+        if entity is None and (
+            not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's", "what", "which")
+        ):
             entity = _identify_pattern(doc, i)
         if entity is not None:
             found.append(entity)
@@ -246,20 +263,30 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
         return None  # part of a longer name ("Lake Victoria", "Union Jack")
     if i + 1 < n and tokens[i + 1].forms & lex.place_words:
         return None
+    if token.norm in lex.common_names and "'s" not in token.norm:
+        return None  # "Paris", "Rose", "Jordan" alone are more often a place or a thing
     if not _sentence_start(doc, i):
         return Found(i, i, "person")
-    if token.norm in lex.common_names and "'s" not in token.norm:
-        return None
     follower = tokens[i + 1].norm if i + 1 < n else ""
     if "'s" in token.norm or follower in _PERSON_FOLLOWERS or (i + 1 < n and doc.is_verbish(i + 1)):
         return Found(i, i, "person")
     return None
 
 
+_TOO_BROAD = frozenset(
+    {"animal", "pet", "bird", "fish", "dog", "cat", "horse", "puppy", "kitten", "cow", "dragon"}
+)
+
+
 def _species_pattern(doc: Doc, i: int) -> Found | None:
-    """Field-guide names built as "red-tailed hawk", "blue-footed booby": a species, not a broad kind."""
+    """Field-guide names: "red-tailed hawk", "blue-footed booby", "African elephant", "Japanese maple"."""
     tokens, lex = doc.tokens, doc.lex
     norm = tokens[i].norm
+    if norm in lex.species_modifiers and i + 1 < len(tokens):
+        kind = tokens[i + 1].forms
+        if (kind & lex.animals or kind & lex.plant_kinds) and not kind & _TOO_BROAD:
+            return Found(i, i + 1, "species")
+        return None
     if i + 1 >= len(tokens) or not norm.endswith(_SPECIES_SUFFIXES):
         return None
     if doc.number_value(i) is not None or norm.split("-")[0] in lex.numbers or norm[0].isdigit():
@@ -281,6 +308,16 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
             asks = nxt in ("is", "are", "was", "'s") or (i + 1 < len(tokens) and doc.is_verbish(i + 1))
             if tokens[i].norm == "who's" or asks:
                 return Found(i, i + 1 if tokens[i].norm == "who" else i, "identify")
+        return None
+    if tokens[i].norm in ("what", "which"):
+        # "what is this bird?", "which flower is that": naming the exact kind of a living thing or vehicle.
+        window = range(i + 1, min(len(tokens), i + 5))
+        if any(tokens[k].norm in ("this", "that", "these") for k in window):
+            for k in window:
+                kind = tokens[k].forms
+                if kind & doc.lex.animals or kind & doc.lex.plant_kinds or kind & _KIND_NOUNS:
+                    doing = k + 1 < len(tokens) and doc.is_verbish(k + 1)  # "what is this dog doing?"
+                    return None if doing else Found(i, k, "identify")
         return None
     if not tokens[i].forms & _IDENTITY_WORDS:
         return None

@@ -133,6 +133,8 @@ class Lexicon:
     place_words: frozenset[str]
     function_words: frozenset[str]
     ing_nouns: frozenset[str]
+    species_modifiers: frozenset[str]
+    plant_kinds: frozenset[str]
     _starters: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
     def starters(self, forms: frozenset[str]) -> frozenset[str]:
@@ -245,6 +247,8 @@ def get_lexicon() -> Lexicon:
         place_words=read_words("place_words.txt"),
         function_words=function_words,
         ing_nouns=read_words("ing_nouns.txt"),
+        species_modifiers=read_words("species_modifiers.txt"),
+        plant_kinds=read_words("plant_kinds.txt"),
     )
     return lexicon
 

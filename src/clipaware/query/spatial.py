@@ -102,6 +102,8 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
     ):
         return None  # "cows grazing beside a river": where the scene is, not two objects side by side
     if strength == "weak":
+        if obj_head.norm in ("other", "another"):
+            return None  # "facing each other": how they are turned, not where they are
         for head in (obj_head, subject_head):
             if head.forms & lex.setting_nouns or head.forms & lex.sky_nouns:
                 return None
