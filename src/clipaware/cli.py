@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clipaware import __version__
-from clipaware.errors import ClipawareError
+from clipaware.errors import ClipawareError, UsageError
 
 app = typer.Typer(
     name="clipaware",
@@ -245,6 +245,51 @@ def doctor_cmd(as_json: bool = JSON_OPT) -> None:
         out.print("[green]ready[/]" if report.ok else "[red]not ready[/]: fix the ✗ lines above")
     if not report.ok:
         raise typer.Exit(1)
+
+
+# --- check (query analyzer) ---
+@app.command("check")
+def check(
+    query: str | None = typer.Argument(None, help="The text query to check, in quotes."),
+    as_json: bool = typer.Option(
+        False, "--json", help='Print {"query", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
+    ),
+    check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
+    file: Path | None = typer.Option(
+        None,
+        "--file",
+        help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.',
+    ),
+    evaluate_path: Path | None = typer.Option(
+        None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
+    ),
+) -> None:
+    """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
+    from clipaware.query import analyze
+    from clipaware.query.evaluate import evaluate_file
+    from clipaware.query.report import analyze_file, render_text
+
+    if sum(x is not None for x in (query, file, evaluate_path)) != 1:
+        raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
+    if file is not None:
+        for result in analyze_file(file):
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    if evaluate_path is not None:
+        report = evaluate_file(evaluate_path)
+        if as_json:
+            emit_json(report.to_dict())
+        else:
+            out.print(report.render(), markup=False)
+        return
+    analysis = analyze(query or "")
+    if as_json:
+        emit_json(analysis.to_dict())
+    else:
+        out.print(render_text(analysis, check_all=check_all))
+
+
+# --- end check ---
 
 
 def main() -> None:
