@@ -89,3 +89,23 @@ def test_box_measures() -> None:
 def test_results_serialise_with_their_evidence() -> None:
     out = relate("left_of", A, B).to_dict()
     assert out["verdict"] == "holds" and out["relation"] == "left_of" and "px" in out["reason"]
+
+
+@pytest.mark.parametrize(
+    ("position", "box", "expected"),
+    [
+        ("left", (0, 40, 20, 60), H),
+        ("left", (80, 40, 100, 60), F),
+        ("top-right", (80, 0, 100, 20), H),
+        ("upper right", (80, 0, 100, 20), H),
+        ("bottom_left", (80, 0, 100, 20), F),
+        ("centre", (40, 40, 60, 60), H),
+        ("middle", (0, 0, 10, 10), F),
+        ("background", (0, 0, 10, 10), U),
+        ("left", (10, 10, 10, 30), U),
+    ],
+)
+def test_positions_in_the_frame(position: str, box, expected: Verdict) -> None:
+    from clipaware.tasks.geometry import in_frame
+
+    assert in_frame(position, box, (100, 100)).verdict is expected

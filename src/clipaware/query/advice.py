@@ -48,9 +48,7 @@ def explain(kind: LimitationKind, parse: QueryParse) -> tuple[str, str]:
             f"Route to identify: {route}.",
         )
     if kind is LimitationKind.SPATIAL:
-        relations = [
-            f"{r.subject or 'object'} {r.relation} {r.object or ''}".strip() for r in parse.relations
-        ]
+        relations = [f"{r.subject or 'object'} {r.relation} {r.object or ''}".strip() for r in parse.relations]
         return (
             "CLIP's pooled embedding loses where things are: 'cat left of dog' and 'dog left of cat' score "
             "almost the same.",

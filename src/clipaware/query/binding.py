@@ -108,11 +108,7 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
             if (
                 attribute is not None
                 and j + 1 < n
-                and (
-                    doc.is_content(j + 1)
-                    or doc.entity[j + 1] is not None
-                    or tokens[j + 1].norm in _CHAIN_JOINERS
-                )
+                and (doc.is_content(j + 1) or doc.entity[j + 1] is not None or tokens[j + 1].norm in _CHAIN_JOINERS)
             ):
                 attrs.append(attribute)
                 head = last_attr = j
@@ -149,9 +145,7 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
             if attr.value != head_token.norm and (attr.value, head_token.norm) not in lex.attribute_compounds
         )
         noun = sorted(head_token.forms, key=len)[0] if head_token.forms else head_token.norm
-        mentions.append(
-            ObjectMention(noun, doc.span_text(first, head), kept, tokens[first].start, tokens[head].end)
-        )
+        mentions.append(ObjectMention(noun, doc.span_text(first, head), kept, tokens[first].start, tokens[head].end))
         i = max(j, i + 1)
     return mentions
 
@@ -186,9 +180,7 @@ def find_actions(doc: Doc) -> list[tuple[Action, int, int]]:
     actions: list[tuple[Action, int, int]] = []
     i = 0
     while i < n:
-        match = (
-            lex.role_verbs.match(tokens, i) if "role_verbs" in doc.starts[i] and not doc.blocked(i) else None
-        )
+        match = lex.role_verbs.match(tokens, i) if "role_verbs" in doc.starts[i] and not doc.blocked(i) else None
         if not match:
             i += 1
             continue

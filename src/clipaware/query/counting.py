@@ -30,12 +30,8 @@ _TIME_NOUNS = frozenset(
         "fall",
     }
 )
-_SINGLE_KINDS = frozenset(
-    {"bed", "room", "file", "mother", "father", "parent", "malt", "lane", "track", "use"}
-)
-_VAGUE_BEFORE_NUMBER_OF = frozenset(
-    {"a", "large", "huge", "small", "great", "certain", "whole", "good", "fair"}
-)
+_SINGLE_KINDS = frozenset({"bed", "room", "file", "mother", "father", "parent", "malt", "lane", "track", "use"})
+_VAGUE_BEFORE_NUMBER_OF = frozenset({"a", "large", "huge", "small", "great", "certain", "whole", "good", "fair"})
 _ASK_COUNT_FOLLOWERS = frozenset({"the", "how", "all", "every", "these", "those", "them", "my", "of"})
 _HOLDERS = frozenset({"of", "for"})
 _NEGATORS_BEFORE_SINGLE = frozenset({"not", "without", "no", "nor", "never", "w/o"})
@@ -189,11 +185,7 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
         if prev in ("the", "no", "any", "every", "each", "which", "this", "that", "another", "some"):
             return None
     # "two of the dogs", "three of them"
-    if (
-        j + 1 < n
-        and tokens[j].norm == "of"
-        and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my")
-    ):
+    if j + 1 < n and tokens[j].norm == "of" and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my"):
         if norm == "one" and first == i:
             return None
         np = doc.np_after(j + 1)

@@ -57,9 +57,7 @@ _SKIPPABLE_BEFORE = frozenset(
     }
 )
 # Pronouns that can be the subject of a relation ("no one standing in front of it").
-_PRONOUN_SUBJECTS = frozenset(
-    {"one", "nobody", "none", "someone", "anyone", "everyone", "something", "anything"}
-)
+_PRONOUN_SUBJECTS = frozenset({"one", "nobody", "none", "someone", "anyone", "everyone", "something", "anything"})
 _DETERMINERS = frozenset(
     {
         "a",
@@ -125,9 +123,7 @@ class Doc:
         doc.punct = [info[1] for info in infos]
         doc.numbers = [info[2] for info in infos]
         doc.verbish = [info[4] for info in infos]
-        doc.relation_at = [
-            lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)
-        ]
+        doc.relation_at = [lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)]
         doc.stop = [
             info[3] or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
             for i, info in enumerate(infos)
@@ -221,19 +217,11 @@ class Doc:
         "a yellow raincoat holding" gives "raincoat" and "two mountain bikes" gives "bikes".
         """
         n = len(self.tokens)
-        if (
-            i + 1 < n
-            and self.tokens[i].norm in ("each", "one")
-            and self.tokens[i + 1].norm in ("other", "another")
-        ):
+        if i + 1 < n and self.tokens[i].norm in ("each", "one") and self.tokens[i + 1].norm in ("other", "another"):
             return (i, i + 1)  # "stacked on top of each other"
         j = i
         first: int | None = None
-        while (
-            j < n
-            and j < i + limit
-            and (self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None)
-        ):
+        while j < n and j < i + limit and (self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None):
             j += 1
         head: int | None = None
         while j < n and j < i + limit + 4:

@@ -16,9 +16,7 @@ from clipaware.query.doc import Doc
 FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
 _POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 _TITLE_KIN = frozenset({"uncle", "aunt", "auntie", "grandma", "grandpa", "granny", "nana", "cousin"})
-_MODEL_SUFFIXES = frozenset(
-    {"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"}
-)
+_MODEL_SUFFIXES = frozenset({"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"})
 _NON_MODEL_WORDS = frozenset(
     {
         "logo",
@@ -163,9 +161,7 @@ def _mark(doc: Doc, entity: Found) -> None:
             doc.protected[k] = True
 
 
-def _accept_lexicon_entity(
-    doc: Doc, i: int, size: int, kind: str, mode: str, found: list[Found]
-) -> Found | None:
+def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, found: list[Found]) -> Found | None:
     tokens = doc.tokens
     last = i + size - 1
     if kind == "model":
@@ -273,9 +269,7 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
     return None
 
 
-_TOO_BROAD = frozenset(
-    {"animal", "pet", "bird", "fish", "dog", "cat", "horse", "puppy", "kitten", "cow", "dragon"}
-)
+_TOO_BROAD = frozenset({"animal", "pet", "bird", "fish", "dog", "cat", "horse", "puppy", "kitten", "cow", "dragon"})
 
 
 def _species_pattern(doc: Doc, i: int) -> Found | None:

@@ -117,9 +117,7 @@ class EvaluationReport:
         """A plain-text table for people."""
         lines = [f"{'label':<15}{'precision':>10}{'recall':>10}{'f1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
         for s in self.scores:
-            lines.append(
-                f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}"
-            )
+            lines.append(f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
         lines.append(f"macro-F1: {self.macro_f1:.3f}   queries: {self.n_queries}")
         lines.append(
             f"limitation-free queries wrongly flagged: {self.n_clean_flagged}/{self.n_clean} "
@@ -152,9 +150,7 @@ def read_labelled(path: Path) -> list[tuple[str, tuple[str, ...]]]:
             query = record["query"]
             labels = tuple(record.get("limitations", []))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise UsageError(
-                f'{path}:{number}: expected a JSON object with "query" and "limitations" ({exc})'
-            ) from exc
+            raise UsageError(f'{path}:{number}: expected a JSON object with "query" and "limitations" ({exc})') from exc
         unknown = [label for label in labels if label not in LABELS]
         if unknown:
             raise UsageError(f"{path}:{number}: unknown label(s) {unknown}; known: {', '.join(LABELS)}")

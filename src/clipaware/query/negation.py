@@ -30,9 +30,7 @@ _NOT_AN_EXCLUSION_AFTER_NO = frozenset(
         "idea",
     }
 )
-_BOUND_AFTER_NOT = frozenset(
-    {"more", "fewer", "less", "over", "under", "only", "just", "even", "too", "very"}
-)
+_BOUND_AFTER_NOT = frozenset({"more", "fewer", "less", "over", "under", "only", "just", "even", "too", "very"})
 _TERM_REACH = 5
 _INDEFINITES = frozenset({"anyone", "anybody", "anything", "someone", "somebody", "something", "people"})
 
@@ -116,11 +114,7 @@ def _term(doc: Doc, i: int, after: int) -> Finding | None:
     nxt = tokens[after].norm
     if cue == "no" and (nxt in _NOT_AN_EXCLUSION_AFTER_NO or doc.number_value(after) is not None):
         return None
-    if (
-        cue in ("missing", "absent")
-        and i > 0
-        and tokens[i - 1].norm in ("a", "an", "the", "my", "his", "her")
-    ):
+    if cue in ("missing", "absent") and i > 0 and tokens[i - 1].norm in ("a", "an", "the", "my", "his", "her"):
         return None  # "the missing piece", "a missing person poster": an adjective, nothing excluded
     found = _term_after(doc, after)
     if found is None:

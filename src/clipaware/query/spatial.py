@@ -32,9 +32,7 @@ _EVENT_NOUNS = frozenset(
     }
 )
 _FRAME_PREPS = frozenset({"in", "on", "at", "to", "toward", "towards", "from"})
-_FRAME_PARTS = frozenset(
-    {"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"}
-)
+_FRAME_PARTS = frozenset({"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"})
 _FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
 _OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
 _SETTING_HEADS_EXEMPT = frozenset({"house", "room", "kitchen", "bedroom", "office"})
@@ -95,11 +93,7 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None
     if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
         return None  # "under the stars", "above the clouds": a setting
-    if (
-        canonical == "next_to"
-        and obj_head.forms & lex.setting_nouns
-        and obj_head.norm not in _SETTING_HEADS_EXEMPT
-    ):
+    if canonical == "next_to" and obj_head.forms & lex.setting_nouns and obj_head.norm not in _SETTING_HEADS_EXEMPT:
         return None  # "cows grazing beside a river": where the scene is, not two objects side by side
     if strength == "weak":
         if obj_head.norm in ("other", "another"):
@@ -143,9 +137,7 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
         last = i + 1  # "bottom left", "top right"
         if has_prep or has_the or kind == "mid":
             return (
-                Relation(
-                    None, f"{norm}_{tokens[i + 1].norm}", "frame", doc.span_text(k if has_prep else i, last)
-                ),
+                Relation(None, f"{norm}_{tokens[i + 1].norm}", "frame", doc.span_text(k if has_prep else i, last)),
                 i,
                 last,
             )
@@ -167,9 +159,7 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
         if not (has_prep or has_the or part_named):
             return None
         first = k - 1 if has_prep else i
-        relation = Relation(
-            None, norm, "frame" if in_frame else obj_head.norm, doc.span_text(first, of_object[1])
-        )
+        relation = Relation(None, norm, "frame" if in_frame else obj_head.norm, doc.span_text(first, of_object[1]))
         return (relation, first, of_object[1])
     if part_named and (has_the or has_prep) and norm not in ("middle", "center", "centre"):
         first = k - 1 if has_prep else k

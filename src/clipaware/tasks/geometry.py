@@ -226,3 +226,52 @@ def _depth(relation: str, subject: Box, obj: Box) -> RelationResult:
     verdict = Verdict.HOLDS if holds else Verdict.FAILS
     who = "subject" if subject_nearer else "object"
     return RelationResult(relation, verdict, f"boxes overlap; the {who} reaches lower in the frame (nearer)", True)
+
+
+# Where in the frame a position word points, as (x range, y range) in fractions of the image.
+FRAME_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "left": ((0.0, 0.4), (0.0, 1.0)),
+    "right": ((0.6, 1.0), (0.0, 1.0)),
+    "top": ((0.0, 1.0), (0.0, 0.4)),
+    "bottom": ((0.0, 1.0), (0.6, 1.0)),
+    "center": ((0.3, 0.7), (0.3, 0.7)),
+    "top_left": ((0.0, 0.45), (0.0, 0.45)),
+    "top_right": ((0.55, 1.0), (0.0, 0.45)),
+    "bottom_left": ((0.0, 0.45), (0.55, 1.0)),
+    "bottom_right": ((0.55, 1.0), (0.55, 1.0)),
+}
+FRAME_SYNONYMS = {
+    "centre": "center",
+    "middle": "center",
+    "upper": "top",
+    "lower": "bottom",
+    "upper_left": "top_left",
+    "upper_right": "top_right",
+    "lower_left": "bottom_left",
+    "lower_right": "bottom_right",
+    "left_side": "left",
+    "right_side": "right",
+}
+
+
+def frame_region_name(position: str) -> str | None:
+    """The canonical frame region for a position word ("upper-left" → "top_left"), None if unknown."""
+    key = position.lower().replace("-", "_").replace(" ", "_")
+    key = FRAME_SYNONYMS.get(key, key)
+    return key if key in FRAME_REGIONS else None
+
+
+def in_frame(position: str, box: Box, image_size: tuple[int, int]) -> RelationResult:
+    """Is the box's centre in the named part of the frame ("top_right", "left", "center", …)?"""
+    name = frame_region_name(position)
+    if name is None:
+        return RelationResult(position, Verdict.UNKNOWN, f"'{position}' is not a position the boxes can check")
+    if area(box) <= 0:
+        return RelationResult(name, Verdict.UNKNOWN, "a box has zero area")
+    w, h = image_size
+    cx, cy = centre(box)
+    fx, fy = cx / w, cy / h
+    (x0, x1), (y0, y1) = FRAME_REGIONS[name]
+    if x0 <= fx <= x1 and y0 <= fy <= y1:
+        return RelationResult(name, Verdict.HOLDS, f"centre at ({fx:.0%}, {fy:.0%}) of the frame is in its {name}")
+    return RelationResult(name, Verdict.FAILS, f"centre at ({fx:.0%}, {fy:.0%}) of the frame is outside its {name}")

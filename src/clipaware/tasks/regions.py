@@ -50,6 +50,39 @@ class Region:
         return {**self.detection.to_dict(), "attribute_probability": round(self.attribute_probability, 4)}
 
 
+# The basic colour terms (Berlin & Kay): rivals for a colour, rather than every shade the lexicon knows,
+# so that "red" competes with "orange" and "blue" but not with "crimson".
+BASIC_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray")
+
+
+SMALL_WORDS = frozenset({"small", "little", "tiny", "mini", "miniature"})
+LARGE_WORDS = frozenset({"large", "big", "huge", "giant", "enormous", "massive", "oversized", "gigantic"})
+
+
+def rivals_of(attribute: str) -> tuple[str, ...]:
+    """The values an attribute competes with when judged on a crop: the others of its class.
+
+    Classes come from the analyzer's attribute lexicon (colour, size, material, …); a colour competes
+    with the basic colour terms. An unknown word competes with nothing and is judged against itself
+    alone, which :func:`attribute_probability` treats as certain.
+    """
+    from clipaware.query.lexicon import read_rows
+
+    classes = {row[0].lower(): row[1] for row in read_rows("attributes.txt") if len(row) > 1}
+    kind = classes.get(attribute.lower())
+    if kind is None:
+        return ()
+    word = attribute.lower()
+    if kind == "color":
+        return tuple(c for c in BASIC_COLOURS if c != word)
+    if word in SMALL_WORDS:  # sizes compete with the opposite pole, never with their synonyms
+        return ("large",)
+    if word in LARGE_WORDS:
+        return ("small",)
+    # other classes (materials, patterns…): every other value, minus spelling variants of this one
+    return tuple(w for w, k in classes.items() if k == kind and w[:4] != word[:4])
+
+
 def crop(image: Image.Image, box: Sequence[float], context: float = CROP_CONTEXT) -> Image.Image:
     """A square crop centred on ``box`` with some context, padded (not stretched) where it leaves the image."""
     x0, y0, x1, y1 = box
