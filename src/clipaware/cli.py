@@ -61,6 +61,9 @@ MODEL_OPT = typer.Option(
     help="Hub name or local folder (default: CLIPAWARE_MODEL, else openai/clip-vit-base-patch32).",
 )
 K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
+DETECTOR_OPT = typer.Option(
+    "auto", "--detector", help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder."
+)
 
 
 def _print_hits(hits: list, as_json: bool, title: str) -> None:
@@ -109,13 +112,38 @@ def search_cmd(
     k: int = K_OPT,
     db: Path | None = DB_OPT,
     model: str | None = MODEL_OPT,
+    routed: bool = typer.Option(
+        False, "--routed", help="Check CLIP's candidates through the routes the query needs (count, relate, …)."
+    ),
+    candidates: int = typer.Option(50, "--candidates", min=1, help="With --routed: how many CLIP hits to check."),
+    detector: str = DETECTOR_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Rank indexed images by similarity to TEXT (or to --image)."""
+    """Rank indexed images by similarity to TEXT (or to --image); --routed checks each hit."""
     from clipaware.index.sqlite import ImageIndex
     from clipaware.tasks.search import search
 
     with ImageIndex.open(db) as index:
+        if routed:
+            from clipaware.tasks.ask import Toolkit
+            from clipaware.tasks.routed import routed_search
+            from clipaware.tasks.search import model_for
+
+            if text is None:
+                raise UsageError("--routed needs a text query")
+            kit = Toolkit(clip=model_for(index, model), detector=detector)
+            result = routed_search(index, text, k=k, candidates=candidates, kit=kit, model=model)
+            if as_json:
+                emit_json(result.to_dict())
+                return
+            out.print(f"[bold]{text!r}[/] routes: {', '.join(result.routes)}; {result.examined} candidates checked")
+            for rank, hit in enumerate(result.hits, 1):
+                out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}  answer={hit.answer}", markup=False)
+            if not result.hits:
+                out.print("no candidate passed the routed check")
+            for item in result.skipped:
+                err.print(f"skipped {item.path}: {item.reason}")
+            return
         hits = search(index, text=text, image=image, k=k, model=model)
     _print_hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
@@ -187,6 +215,76 @@ def classify_cmd(
             err.print(f"skipped {item.path}: {item.reason}")
     if result.skipped:
         raise typer.Exit(1)
+
+
+@app.command("ask")
+def ask_cmd(
+    image: Path = typer.Argument(..., help="The image to ask about."),
+    query: str = typer.Argument(..., help='The question, e.g. "how many dogs?" or "a red car left of a truck".'),
+    detector: str = DETECTOR_OPT,
+    gallery: Path | None = typer.Option(
+        None, "--gallery", help="Folder with one sub-folder of photos per identity/class (fine-grained queries)."
+    ),
+    model: str | None = MODEL_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP)."""
+    from clipaware.tasks.ask import ask
+
+    result = ask(image, query, clip=model, detector=detector, gallery=gallery)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"[bold]{result.query}[/] → [bold cyan]{_say(result.answer)}[/]")
+    for step in result.steps:
+        reason = step.evidence.get("reason", "")
+        models = f" [dim]({', '.join(step.models)})[/]" if step.models else ""
+        out.print(f"  {step.route}: {step.text!r} → {_say(step.answer)}{models}" + (f" — {reason}" if reason else ""))
+    for note in result.notes:
+        out.print(f"  [yellow]note[/]: {note}")
+
+
+def _say(answer: object) -> str:
+    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
+    if answer is True:
+        return "yes"
+    if answer is False:
+        return "no"
+    return "can't tell" if answer is None else str(answer)
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    image: Path = typer.Option(..., "--image", help="The image CLIP got wrong."),
+    query: str = typer.Option(..., "--query", help="The query it got wrong."),
+    out_path: Path | None = typer.Option(None, "--out", help="Write a picture: boxes beside a heat-map (PNG)."),
+    detector: str = DETECTOR_OPT,
+    model: str | None = MODEL_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Explain an unexpected CLIP result: score vs null, contrastive probes, analyzer verdict, routed answer."""
+    from clipaware.tasks.ask import Toolkit
+    from clipaware.tasks.diagnose import diagnose
+
+    result = diagnose(image, query, kit=Toolkit(clip=model, detector=detector), out=out_path)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    c = result.clip
+    out.print(f"[bold]{result.query}[/] on {result.image}")
+    out.print(
+        f"  CLIP similarity {c.similarity:.3f}: {c.verdict} "
+        f"(z = {c.z:+.1f}, p = {c.probability:.2f} against unrelated captions)"
+    )
+    for probe in result.probes:
+        flag = "[red]CLIP cannot tell[/]" if probe.indistinct else "distinct"
+        out.print(f"  probe {probe.kind}: {probe.text!r} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
+    kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
+    out.print(f"  analyzer: {kinds or 'CLIP is appropriate'}")
+    out.print(f"  routed answer: {_say(result.routed.answer)} via {', '.join(s.route for s in result.routed.steps)}")
+    out.print(f"  {result.explanation}")
+    if result.picture:
+        out.print(f"  picture: {result.picture}")
 
 
 models_app = typer.Typer(help="The model guide: known models, what each is for, and which are here.")

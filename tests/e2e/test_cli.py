@@ -10,17 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import BAD_FILES
-
-from clipaware.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process exactly as the console script does; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["clipaware", *map(str, args)])
-    with pytest.raises(SystemExit) as info:
-        main()
-    captured = capsys.readouterr()
-    return int(info.value.code or 0), captured.out, captured.err
+from tests.helpers import run
 
 
 @pytest.fixture()

@@ -207,7 +207,14 @@ def _save_tiny_detector(path: Path, family: str, image_size: int, tokenizer: Any
         return path
     common = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
     config = Owlv2Config(
-        text_config=dict(vocab_size=len(tokenizer), max_position_embeddings=16, eos_token_id=3, **common),
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            max_position_embeddings=16,
+            bos_token_id=2,
+            eos_token_id=3,
+            pad_token_id=0,
+            **common,
+        ),
         vision_config=dict(image_size=image_size, patch_size=16, **common),
         projection_dim=32,  # OWLv2 compares image class embeddings with text embeddings of this width
     )
