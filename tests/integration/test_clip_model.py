@@ -127,3 +127,8 @@ def test_render_draws_boxes_and_heat(photos, tmp_path: Path) -> None:
     assert hot.getpixel((w // 4, h * 3 // 4)) == img.getpixel((w // 4, h * 3 // 4))  # cold corner untouched
     path = save_png(side_by_side(boxed, hot), tmp_path / "out" / "report.png")
     assert Image.open(path).size == (2 * w + 8, h)
+
+
+def test_a_word_level_model_says_which_words_it_can_read(clip: ClipModel) -> None:
+    assert clip.knows("red") and clip.knows("cat")
+    assert not clip.knows("magenta")  # not in the tiny model's vocabulary: it would read [UNK]

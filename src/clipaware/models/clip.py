@@ -140,6 +140,14 @@ class ClipModel:
     def spec(self):
         return REGISTRY.get(self.name)
 
+    def knows(self, word: str) -> bool:
+        """Whether the tokenizer can read ``word`` (sub-word BPE reads anything; a word-level one may not)."""
+        unk = getattr(self.tokenizer, "unk_token_id", None)
+        if unk is None:
+            return True
+        ids = self.tokenizer(word, add_special_tokens=False)["input_ids"]
+        return bool(ids) and unk not in ids
+
     # --------------------------------------------------------------- encoding
     def encode_images(
         self,

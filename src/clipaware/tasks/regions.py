@@ -126,7 +126,8 @@ def attribute_probability(
     noun = singular(target.noun)
     total = np.ones(len(detections))
     for attribute, rivals in zip(target.attributes, alternatives, strict=True):
-        options = [attribute, *[r for r in rivals if r != attribute]]
+        # a rival the model cannot read (unknown to a word-level tokenizer) would only add noise
+        options = [attribute, *[r for r in rivals if r != attribute and model.knows(r)]]
         probs = phrase_probabilities(model, crops, [f"{o} {noun}" for o in options])
         total *= probs[:, 0]
     return [float(p) for p in total]
