@@ -225,13 +225,17 @@ def ask_cmd(
     gallery: Path | None = typer.Option(
         None, "--gallery", help="Folder with one sub-folder of photos per identity/class (fine-grained queries)."
     ),
+    feature_model: str | None = typer.Option(
+        None, "--feature-model", help="Image features for --gallery (default facebook/dinov2-small; or -base)."
+    ),
     model: str | None = MODEL_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP)."""
-    from clipaware.tasks.ask import ask
+    from clipaware.tasks.ask import Toolkit, ask
 
-    result = ask(image, query, clip=model, detector=detector, gallery=gallery)
+    kit = Toolkit(clip=model, detector=detector, gallery=gallery, feature_model=feature_model)
+    result = ask(image, query, kit=kit)
     if as_json:
         emit_json(result.to_dict())
         return
