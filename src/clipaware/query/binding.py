@@ -18,6 +18,18 @@ from __future__ import annotations
 from clipaware.query.analysis import Action, Attribute, ObjectMention
 from clipaware.query.doc import Doc
 
+_APPEARANCE_SUFFIXES = (
+    "-haired",
+    "-eyed",
+    "-skinned",
+    "-bearded",
+    "-colored",
+    "-sleeved",
+    "-legged",
+    "-faced",
+    "-shaped",
+    "-sized",
+)
 _CHAIN_JOINERS = frozenset({"and", ",", "&", "-"})
 _BINDING_EXEMPT_SETTINGS = frozenset({"house", "room", "kitchen", "bedroom", "office", "building"})
 # Surroundings that colour the whole scene ("blue sky", "green water") rather than bind to an object.
@@ -77,6 +89,8 @@ def attribute_of(doc: Doc, i: int) -> Attribute | None:
         for part in (parts[-1], parts[0]):
             if attributes.get(part) == "color":
                 return Attribute(norm, "color")
+    if norm.endswith(_APPEARANCE_SUFFIXES):
+        return Attribute(norm, "appearance")  # "dark-haired", "blue-eyed", "long-sleeved"
     if norm.endswith("ish") and attributes.get(norm[:-3]) == "color":
         return Attribute(norm, "color")
     return None

@@ -144,7 +144,8 @@ def find_entities(doc: Doc) -> list[Found]:
         if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
         if entity is None and (
-            not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's", "what", "which")
+            not token.forms.isdisjoint(_IDENTITY_WORDS)
+            or token.norm in ("who", "who's", "what", "which", "or")
         ):
             entity = _identify_pattern(doc, i)
         if entity is not None:
@@ -309,6 +310,15 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
             if tokens[i].norm == "who's" or asks:
                 return Found(i, i + 1 if tokens[i].norm == "who" else i, "identify")
         return None
+    if tokens[i].norm == "or" and _is_question(doc):
+        # "is this a crow or a raven?", "monarch or viceroy": telling look-alike species apart.
+        left, right = doc.np_before(i), doc.np_after(i + 1)
+        if left is not None and right is not None:
+            kinds = doc.lex.animals | doc.lex.plant_kinds
+            a, b = tokens[left], tokens[right[1]]
+            if a.forms & kinds and b.forms & kinds and not a.forms & b.forms:
+                return Found(left, right[1], "identify")
+        return None
     if tokens[i].norm in ("what", "which"):
         # "what is this bird?", "which flower is that": naming the exact kind of a living thing or vehicle.
         window = range(i + 1, min(len(tokens), i + 5))
@@ -327,3 +337,8 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
         if doc.is_punct(k):
             break
     return None
+
+
+def _is_question(doc: Doc) -> bool:
+    tokens = doc.tokens
+    return tokens[-1].norm == "?" or tokens[0].norm in ("is", "are", "which", "what", "was")

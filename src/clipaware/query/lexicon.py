@@ -134,6 +134,7 @@ class Lexicon:
     function_words: frozenset[str]
     ing_nouns: frozenset[str]
     species_modifiers: frozenset[str]
+    ground_nouns: frozenset[str]
     plant_kinds: frozenset[str]
     _starters: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
@@ -248,6 +249,7 @@ def get_lexicon() -> Lexicon:
         function_words=function_words,
         ing_nouns=read_words("ing_nouns.txt"),
         species_modifiers=read_words("species_modifiers.txt"),
+        ground_nouns=read_words("ground_nouns.txt"),
         plant_kinds=read_words("plant_kinds.txt"),
     )
     return lexicon

@@ -44,8 +44,8 @@ def detect_negation(doc: Doc) -> list[Finding]:
     findings: list[Finding] = []
     i = 0
     while i < n:
-        if doc.blocked(i):
-            i += 1
+        if doc.blocked(i) or doc.entity[i] is not None:
+            i += 1  # inside an idiom, a sign's text or a name ("Comic Sans")
             continue
         norm = tokens[i].norm
         if norm.startswith("non-") and norm not in lex.non_words and len(norm) > 4:

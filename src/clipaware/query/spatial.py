@@ -37,7 +37,7 @@ _FRAME_PARTS = frozenset(
 )
 _FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
 _OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
-_SETTING_HEADS_EXEMPT = frozenset({"house", "room", "kitchen", "bedroom", "office"})
+_HEIGHTS = frozenset({"mountain", "hill", "cliff", "summit", "peak", "roof", "world", "ridge", "dune"})
 
 
 def detect_spatial(doc: Doc) -> list[Finding]:
@@ -95,12 +95,12 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None
     if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
         return None  # "under the stars", "above the clouds": a setting
-    if (
-        canonical == "next_to"
-        and obj_head.forms & lex.setting_nouns
-        and obj_head.norm not in _SETTING_HEADS_EXEMPT
-    ):
-        return None  # "cows grazing beside a river": where the scene is, not two objects side by side
+    if obj_head.forms & lex.ground_nouns:
+        return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
+    if canonical == "on_top_of" and obj_head.forms & _HEIGHTS:
+        return None  # "on top of a mountain": a place to stand
+    if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
+        return None  # "a balloon over Cappadocia": a named place
     if strength == "weak":
         if obj_head.norm in ("other", "another"):
             return None  # "facing each other": how they are turned, not where they are
