@@ -316,7 +316,8 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
         if left is not None and right is not None:
             kinds = doc.lex.animals | doc.lex.plant_kinds
             a, b = tokens[left], tokens[right[1]]
-            if a.forms & kinds and b.forms & kinds and not a.forms & b.forms:
+            broad = a.forms & _TOO_BROAD and b.forms & _TOO_BROAD  # "a cat or a dog?" is not fine-grained
+            if a.forms & kinds and b.forms & kinds and not a.forms & b.forms and not broad:
                 return Found(left, right[1], "identify")
         return None
     if tokens[i].norm in ("what", "which"):

@@ -190,3 +190,24 @@ def test_to_dict_shape() -> None:
     }
     ok = analyze("a quiet forest path")
     assert isinstance(ok, QueryAnalysis) and ok.clip_ok and ok.to_dict()["limitations"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a man with a kite and a woman with a drum", {"compositional"}),  # things bound to people
+        ("a girl with a cat and a hamster", set()),  # one owner, nothing to swap
+        ("the horse is taller than the barn", {"compositional"}),  # a comparison binds both sides
+        ("a boy in green and a girl in yellow", {"compositional"}),  # "in <colour>" binds to the person
+        ("a pale-skinned man and a dark-haired woman", {"compositional"}),
+        ("plates stacked on top of each other", {"spatial"}),
+        ("is this a wasp or a hornet?", {"fine_grained"}),
+        ("a Siberian tiger in snow", {"fine_grained"}),
+        ("a Japanese temple", set()),
+        ("who's that singer on stage?", {"fine_grained"}),
+        ("a man who is laughing", set()),
+        ("a drone hovering above the field", set()),
+    ],
+)
+def test_general_rules(query: str, expected: set[str]) -> None:
+    assert _kinds(query) == expected
