@@ -77,11 +77,23 @@ _RECIPROCAL = frozenset({"other", "another", "itself", "himself", "herself", "th
 
 def attribute_of(doc: Doc, i: int) -> Attribute | None:
     """The attribute a token expresses ("red", "wooden", "green-painted", "light-blue"), if any."""
-    token = doc.tokens[i]
     if doc.entity[i] is not None or doc.protected[i] or doc.blocked(i):
         return None
-    attributes = doc.lex.attributes
-    norm = token.norm
+    norm = doc.tokens[i].norm
+    cached = _ATTRIBUTE_CACHE.get(norm, _UNSEEN)
+    if cached is _UNSEEN:
+        cached = _word_attribute(doc.lex.attributes, norm)
+        if len(_ATTRIBUTE_CACHE) < 100_000:
+            _ATTRIBUTE_CACHE[norm] = cached
+    return cached
+
+
+_UNSEEN = object()
+_ATTRIBUTE_CACHE: dict[str, Attribute | None] = {}
+
+
+def _word_attribute(attributes: dict[str, str], norm: str) -> Attribute | None:
+    """The attribute one word carries out of context (memoised by ``attribute_of``)."""
     if norm in attributes:
         return Attribute(norm, attributes[norm])
     if "-" in norm:

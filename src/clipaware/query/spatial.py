@@ -61,7 +61,11 @@ def detect_spatial(doc: Doc) -> list[Finding]:
                 i += size
                 continue
         i += 1
+    frame_words = doc.lex.frame_words
     for i in range(n):
+        norm = tokens[i].norm
+        if not (norm in frame_words or norm in _OPPOSITES or norm in ("front", "back") or "-" in norm):
+            continue  # cheap test first: most words cannot start a frame position
         if i in covered or doc.blocked(i) or doc.entity[i] is not None:
             continue
         finding = _frame_position(doc, i)
