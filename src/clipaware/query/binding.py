@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from clipaware.query.analysis import Action, Attribute, ObjectMention
 from clipaware.query.doc import Doc
+from clipaware.query.tokens import singular
 
 _APPEARANCE_SUFFIXES = (
     "-haired",
@@ -154,6 +155,13 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
                 j += 1
                 continue
             break
+        if j < n and tokens[j].norm in ("one", "ones"):
+            attribute = attribute_of(doc, head)
+            if attribute is not None:  # "green ones": the attribute belongs to a noun said earlier
+                if not attrs:
+                    attrs.append(attribute)
+                head = j
+                j += 1
         head_token = tokens[head]
         head_attr = attribute_of(doc, head)
         if head == first and head_attr is not None:
@@ -174,7 +182,7 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
             for attr in attrs
             if attr.value != head_token.norm and (attr.value, head_token.norm) not in lex.attribute_compounds
         )
-        noun = sorted(head_token.forms, key=len)[0] if head_token.forms else head_token.norm
+        noun = singular(head_token.norm)
         mentions.append(
             ObjectMention(noun, doc.span_text(first, head), kept, tokens[first].start, tokens[head].end)
         )

@@ -60,6 +60,8 @@ def detect_counting(doc: Doc) -> list[Finding]:
         elif norm == "number" and i + 1 < n and tokens[i + 1].norm == "of":
             if not (i > 0 and tokens[i - 1].norm in _VAGUE_BEFORE_NUMBER_OF):
                 result = _ask(doc, i, i + 2)
+        elif norm in ("more", "fewer", "less") and i + 2 < n and not doc.blocked(i + 1):
+            result = _comparison(doc, i)
         elif norm in lex.collectives:
             result = _collective(doc, i)
         elif norm == "single":
@@ -216,3 +218,19 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
     if op != "exact" and norm != "one":
         return (CountConstraint(None, op, value, doc.span_text(first, i)), first, i)
     return None
+
+
+def _comparison(doc: Doc, i: int) -> Finding | None:
+    """ "more dogs than cats": a comparison of two counts (op "compare", the first noun is counted)."""
+    tokens = doc.tokens
+    np = doc.np_after(i + 1, limit=3)
+    if np is None or np[0] != i + 1:
+        return None
+    than = np[1] + 1
+    if than >= len(tokens) or tokens[than].norm != "than":
+        return None
+    other = doc.np_after(than + 1, limit=3)
+    if other is None:
+        return None
+    text = doc.span_text(i, other[1])
+    return (CountConstraint(tokens[np[1]].norm, "compare", None, text), i, other[1])

@@ -235,6 +235,14 @@ class Doc:
             and (self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None)
         ):
             j += 1
+        if (
+            j + 1 < n
+            and j > i
+            and self.verbish[j]
+            and self.content[j + 1]
+            and self.tokens[j - 1].norm in _DETERMINERS
+        ):
+            j += 1  # "a sleeping dog", "the parked car": a participle used as an adjective
         head: int | None = None
         while j < n and j < i + limit + 4:
             if self.entity[j] is not None or self.protected[j] or self.is_content(j):

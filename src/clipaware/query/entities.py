@@ -169,6 +169,10 @@ def _accept_lexicon_entity(
 ) -> Found | None:
     tokens = doc.tokens
     last = i + size - 1
+    if mode == "caps" and not all(
+        tokens[k].cap or tokens[k].norm in ("of", "the") for k in range(i, last + 1)
+    ):
+        return None  # "a white house" is a house; "the White House" is the landmark
     if kind == "model":
         kind = "make_model"
         if mode == "make":

@@ -190,7 +190,7 @@ def get_lexicon() -> Lexicon:
     """Load every list once per process (about a millisecond); later calls return the same object."""
     entities: list[tuple[str, tuple[str, str]]] = []
     for row in read_rows("landmarks.txt"):
-        entities.append((row[0], ("landmark", "protect")))
+        entities.append((row[0], ("landmark", row[1] if len(row) > 1 else "protect")))
     for row in read_rows("brands.txt"):
         entities.append((row[0], ("brand", "protect")))
     for row in read_rows("artists.txt"):

@@ -64,7 +64,9 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     frame_words = doc.lex.frame_words
     for i in range(n):
         norm = tokens[i].norm
-        if not (norm in frame_words or norm in _OPPOSITES or norm in ("front", "back") or "-" in norm):
+        if not (
+            norm in frame_words or norm in _OPPOSITES or norm in ("front", "back", "centered") or "-" in norm
+        ):
             continue  # cheap test first: most words cannot start a frame position
         if i in covered or doc.blocked(i) or doc.entity[i] is not None:
             continue
@@ -133,6 +135,10 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
         return (Relation(None, f"{norm}_row", "frame", doc.span_text(i, i + 1)), i, i + 1)
     if norm in _OPPOSITES and i + 2 < n and tokens[i + 1].norm == "or" and tokens[i + 2].norm in _OPPOSITES:
         return (Relation(None, f"{norm}_or_{tokens[i + 2].norm}", None, doc.span_text(i, i + 2)), i, i + 2)
+    if norm in ("centered", "off-center") and i + 3 < n and tokens[i + 1].norm in ("in", "within"):
+        obj = doc.np_after(i + 2)
+        if obj is not None and tokens[obj[1]].norm in lex.frame_nouns:
+            return (Relation(None, "center", "frame", doc.span_text(i, obj[1])), i, obj[1])
     kind = lex.frame_words.get(norm)
     if kind is None:
         return None

@@ -63,6 +63,21 @@ class Token(NamedTuple):
     cap: bool
 
 
+def singular(word: str) -> str:
+    """One best singular guess for display ("puppies" -> "puppy", "glasses" -> "glass", "ones" -> "one")."""
+    if word in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[word]
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
 def forms_of(word: str) -> frozenset[str]:
     """The word plus its plausible singulars; over-generating is harmless because lookups are exact."""
     forms = {word}
