@@ -109,7 +109,7 @@ class NegatedTerm:
 @dataclass(frozen=True)
 class Entity:
     """A named thing: person, make_model, breed, species, artwork, font, identify (a who/which question);
-    landmark, brand and artist are recorded too but are not fine-grained (CLIP knows them well)."""
+    landmark, brand, artist and style ("Elvis impersonator") are recorded but are not fine-grained."""
 
     text: str
     type: str

@@ -129,8 +129,17 @@ def _is_label_number(doc: Doc, i: int) -> bool:
     """Numbers that name or measure instead of counting: "Route 66", "iPhone 14", "2019", "10 am"."""
     tokens, lex = doc.tokens, doc.lex
     token = tokens[i]
-    if doc.entity[i] is not None or doc.protected[i]:
-        return True
+    if doc.entity[i] is not None or doc.protected[i] or doc.number_value(i) == 0:
+        return True  # inside a name, or "zero" (an absence, not a number of things)
+    mid = i > 0 and not doc.is_punct(i - 1)
+    if token.cap and not token.norm.isdigit() and mid:
+        return True  # "Ocean's Eleven", "the Three Stooges": a capitalised number word is part of a title
+    if token.norm.isdigit() and i + 1 < len(tokens) and tokens[i + 1].cap and doc.entity[i + 1] is None:
+        nxt = tokens[i + 1]
+        if not (nxt.forms & lex.people or nxt.forms & lex.animals) and (
+            i + 2 >= len(tokens) or tokens[i + 2].cap
+        ):
+            return True  # "12 Angry Men poster": a title
     if token.norm.isdigit() and len(token.norm) == 4 and token.norm[:2] in ("18", "19", "20"):
         return True  # a year
     if i > 0:

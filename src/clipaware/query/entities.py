@@ -83,6 +83,19 @@ _KIND_NOUNS = frozenset(
         "animal",
     }
 )
+_STYLE_AFTER_PERSON = frozenset(
+    {
+        "style",
+        "-style",
+        "inspired",
+        "impersonator",
+        "impersonators",
+        "lookalike",
+        "costume",
+        "costumes",
+        "cosplay",
+    }
+)
 _WHO_LEADS = frozenset({"me", "know", "guess", "tell", "find", "out", "and", "so"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
 
@@ -192,6 +205,10 @@ def _accept_lexicon_entity(
             return None
     elif kind == "person" and size == 1 and not tokens[i].cap and tokens[i].norm in doc.lex.first_names:
         return None
+    if kind == "person" and last + 1 < len(tokens) and tokens[last + 1].norm in _STYLE_AFTER_PERSON:
+        return Found(
+            i, last, "style"
+        )  # "Marilyn Monroe style dress", "Elvis impersonator": a look, not a face
     return Found(i, last, kind)
 
 

@@ -59,6 +59,9 @@ def detect_negation(doc: Doc) -> list[Finding]:
             continue
         size, kind = match
         after = i + size
+        if tokens[i].cap and after < n and tokens[after].cap and doc.entity[after] is None:
+            i = after  # "No Country for Old Men", "Nobody Knows": a capitalised title, not an exclusion
+            continue
         if _names_a_sign(doc, i, after):
             i = after
             continue

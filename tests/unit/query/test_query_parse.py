@@ -211,3 +211,29 @@ def test_to_dict_shape() -> None:
 )
 def test_general_rules(query: str, expected: set[str]) -> None:
     assert _kinds(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "a two-piece swimsuit",
+        "a four-poster bed",
+        "a size 10 shoe",
+        "the number 10 bus",
+        "12 Angry Men poster",
+        "Ocean's Eleven poster",
+        "Apollo 13 launch",
+        "zero gravity astronauts",
+        "No Country for Old Men poster",
+        "eggs over easy",
+        "a jaguar in the jungle",
+        "an overhead shot of a table",
+        "a non-stop flight",
+        "a man in a black and white suit",
+        "Elvis impersonator",
+        "a Persian rug",
+        "a twin bed",
+    ],
+)
+def test_traps_are_clip_ok(query: str) -> None:
+    assert analyze(query).clip_ok, analyze(query).kinds
