@@ -118,7 +118,7 @@ def _sentence_start(doc: Doc, i: int) -> bool:
 
 
 def _is_code(norm: str) -> bool:
-    """A model code: has a digit, or is a short letter code with a hyphen ("F-150", "A380", "S23", "911")."""
+    """A model code: a short token with a digit ("F-150", "A380", "S23", "911")."""
     return any(ch.isdigit() for ch in norm) and len(norm) <= 10
 
 

@@ -38,9 +38,9 @@ def read_words(name: str) -> frozenset[str]:
 class PhraseIndex:
     """Longest-match lookup of multi-word phrases over a token list.
 
-    Phrases are keyed by their first word, longest first, and a token matches a phrase word when the word is
-    one of the token's forms (its spelling-normalised text and singular guesses), so "golden retrievers"
-    matches the entry "golden retriever" without a second plural list.
+    Single words sit in a dict; longer phrases are keyed by their first two words, longest first. A token
+    matches a phrase word when the word is one of the token's forms (its spelling-normalised text and
+    singular guesses), so "golden retrievers" matches the entry "golden retriever" without a plural list.
     """
 
     def __init__(self, entries: Iterable[tuple[str, Any]]) -> None:
