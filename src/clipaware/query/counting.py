@@ -197,8 +197,21 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
         j += 1
     if norm == "one" and op == "exact" and first == i:
         prev = tokens[i - 1].norm if i > 0 else ""
-        if prev in ("the", "no", "any", "every", "each", "which", "this", "that", "another", "some"):
-            return None
+        if prev in (
+            "the",
+            "no",
+            "any",
+            "every",
+            "each",
+            "which",
+            "this",
+            "that",
+            "another",
+            "some",
+            "not",
+            "without",
+        ):
+            return None  # "the one", "not one chair" (an emphatic absence)
     # "two of the dogs", "three of them"
     if (
         j + 1 < n
