@@ -91,11 +91,11 @@ def analyze(text: str) -> QueryAnalysis:
 
     parse = QueryParse(
         objects=tuple(objects),
-        counts=tuple(count for count, _, _ in counts),
-        relations=tuple(relation for relation, _, _ in relations),
-        actions=tuple(action for action, _, _ in actions),
-        negated=tuple(term for term, _, _ in negations),
-        entities=tuple(Entity(doc.span_text(e.first, e.last), e.type) for e in entities),
+        counts=tuple([count for count, _, _ in counts]),
+        relations=tuple([relation for relation, _, _ in relations]),
+        actions=tuple([action for action, _, _ in actions]),
+        negated=tuple([term for term, _, _ in negations]),
+        entities=tuple([Entity(doc.span_text(e.first, e.last), e.type) for e in entities]),
         warnings=_warnings(query),
     )
     evidence: dict[LimitationKind, list[str]] = {

@@ -50,7 +50,7 @@ _OPEN_SKY = frozenset(
         "waves",
     }
 )
-_POSSESSION_CUES = frozenset({"with", "holding", "carrying", "wearing", "in"})
+POSSESSION_CUES = frozenset({"with", "holding", "carrying", "wearing", "in"})
 _COMPARATIVES = frozenset(
     {
         "bigger",
@@ -215,6 +215,8 @@ def binding_evidence(doc: Doc, mentions: list[ObjectMention]) -> list[ObjectMent
 
 def find_actions(doc: Doc) -> list[tuple[Action, int, int]]:
     """Role-order actions between two animate things, with their token spans."""
+    if "role_verbs" not in doc.present:
+        return []
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     actions: list[tuple[Action, int, int]] = []
@@ -264,6 +266,8 @@ def _animate_before(doc: Doc, i: int, limit: int = 8) -> int | None:
 
 def find_comparisons(doc: Doc) -> list[tuple[Action, int, int]]:
     """ "the cat is bigger than the dog": a comparison binds a property to each side, so order matters."""
+    if "than" not in doc.norm_set:
+        return []
     tokens = doc.tokens
     found: list[tuple[Action, int, int]] = []
     for i in range(1, len(tokens) - 2):
@@ -285,10 +289,12 @@ def find_possessions(doc: Doc) -> list[tuple[Action, int, int]]:
     Counts only when two different animate owners each hold a different thing; one owner with several
     things ("a woman with a cat and a dog") binds nothing that could be swapped.
     """
+    if not doc.norm_set & POSSESSION_CUES:
+        return []
     tokens = doc.tokens
     pairs: list[tuple[Action, int, int]] = []
     for i in range(1, len(tokens) - 1):
-        if tokens[i].norm not in _POSSESSION_CUES or doc.blocked(i):
+        if tokens[i].norm not in POSSESSION_CUES or doc.blocked(i):
             continue
         owner = doc.np_before(i)
         held = doc.np_after(i + 1)

@@ -15,6 +15,12 @@ from clipaware.query.doc import Doc
 
 Finding = tuple[CountConstraint, int, int]
 
+# Words that can start a count besides numbers; without any of these (or a number) the scan is skipped.
+COUNT_CUES = frozenset(
+    {"how", "count", "counting", "tally", "number", "single", "more", "fewer", "less"}
+) | frozenset(
+    {"pair", "duo", "trio", "quartet", "quintet", "sextet", "twins", "triplets", "quadruplets", "quintuplets"}
+)
 _TIME_NOUNS = frozenset(
     {
         "day",
@@ -43,6 +49,8 @@ _NEGATORS_BEFORE_SINGLE = frozenset({"not", "without", "no", "nor", "never", "w/
 
 def detect_counting(doc: Doc) -> list[Finding]:
     """Every count constraint with the token span that shows it."""
+    if not (doc.norm_set & COUNT_CUES or any(value is not None for value in doc.numbers)):
+        return []  # no number and no counting word: nothing to scan
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     findings: list[Finding] = []

@@ -115,6 +115,8 @@ class Doc:
     content: list[bool] = field(default_factory=list)
     punct: list[bool] = field(default_factory=list)
     verbish: list[bool] = field(default_factory=list)
+    norm_set: frozenset[str] = frozenset()
+    present: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, text: str, tokens: list[Token], lex: Lexicon) -> Doc:
@@ -122,6 +124,9 @@ class Doc:
         doc = cls(text, tokens, lex, [False] * n, [False] * n, [False] * n, [False] * n, [None] * n)
         infos = [_word_info(lex, token) for token in tokens]
         doc.starts = [info[0] for info in infos]
+        # Which words and phrase indexes occur at all: a detector with no cue in the query skips its scan.
+        doc.norm_set = frozenset(token.norm for token in tokens)
+        doc.present = frozenset().union(*doc.starts)
         doc.punct = [info[1] for info in infos]
         doc.numbers = [info[2] for info in infos]
         doc.verbish = [info[4] for info in infos]

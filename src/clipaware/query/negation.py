@@ -39,6 +39,8 @@ _INDEFINITES = frozenset({"anyone", "anybody", "anything", "someone", "somebody"
 
 def detect_negation(doc: Doc) -> list[Finding]:
     """Every negated term with the span from its cue to the excluded thing."""
+    if "negators" not in doc.present and not any(norm.startswith("non-") for norm in doc.norm_set):
+        return []
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     findings: list[Finding] = []

@@ -37,11 +37,31 @@ _FRAME_PARTS = frozenset(
 )
 _FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
 _OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
+# Words that can start a frame position (with the frame words themselves, added below).
+FRAME_CUES = frozenset(
+    {
+        "left",
+        "right",
+        "top",
+        "bottom",
+        "middle",
+        "center",
+        "corner",
+        "foreground",
+        "background",
+        "upper",
+        "lower",
+    }
+    | {"front", "back", "behind", "above", "below", "centered", "off-center"}
+)
 _HEIGHTS = frozenset({"mountain", "hill", "cliff", "summit", "peak", "roof", "world", "ridge", "dune"})
 
 
 def detect_spatial(doc: Doc) -> list[Finding]:
     """Relations between two nouns, then positions in the frame."""
+    cued = "relations" in doc.present or doc.norm_set & FRAME_CUES
+    if not cued and not any("-" in norm for norm in doc.norm_set):  # "top-right" is a position too
+        return []
     findings: list[Finding] = []
     covered: set[int] = set()
     tokens = doc.tokens

@@ -128,20 +128,23 @@ def normalise_word(raw: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _word_tokens(raw: str) -> tuple[tuple[str, frozenset[str]], ...]:
+def _word_tokens(raw: str) -> tuple[tuple[str, frozenset[str], bool], ...]:
     """Normalised word(s) for one raw token: a spelling entry such as "infront" may become two words."""
     norm = normalise_word(raw)
-    return tuple((part, forms_of(part)) for part in norm.split())
+    cap = raw[:1].isupper()
+    return tuple((part, forms_of(part), cap) for part in norm.split())
 
 
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text`` with spans into it; a token that normalises to two words yields two tokens."""
     tokens: list[Token] = []
+    append = tokens.append
+    make = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
     for match in _TOKEN_RE.finditer(text):
         raw = match.group()
-        cap = raw[:1].isupper()
-        for norm, forms in _word_tokens(raw):
-            tokens.append(Token(raw, match.start(), match.end(), norm, forms, cap))
+        start, end = match.span()
+        for norm, forms, cap in _word_tokens(raw):
+            append(make(Token, (raw, start, end, norm, forms, cap)))
     return tokens
 
 
