@@ -156,6 +156,8 @@ def find_entities(doc: Doc) -> list[Found]:
             entity = _person_pattern(doc, i)
         if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
+        if entity is None and i + 1 < n and (tokens[i + 1].forms & _BREED_GROUPS or token.cap):
+            entity = _breed_pattern(doc, i)
         if entity is None and (
             not token.forms.isdisjoint(_IDENTITY_WORDS)
             or token.norm in ("who", "who's", "what", "which", "or")
@@ -196,7 +198,8 @@ def _accept_lexicon_entity(
     elif kind == "artwork" and mode == "artist":
         after_artist = bool(found) and found[-1].type == "artist" and found[-1].last >= i - 2
         by_artist = last + 2 < len(tokens) and tokens[last + 1].norm == "by"
-        if not (after_artist or by_artist or (tokens[i].cap and not _sentence_start(doc, i))):
+        title_cased = size >= 2 and all(tokens[k].cap for k in range(i, last + 1))  # "The Great Wave"
+        if not (after_artist or by_artist or title_cased or (tokens[i].cap and not _sentence_start(doc, i))):
             return None
     elif kind == "font" and mode == "context":
         before = {tokens[k].norm for k in range(max(0, i - 2), i)}
@@ -295,9 +298,34 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
     return None
 
 
+_BREED_GROUPS = frozenset(
+    {"terrier", "spaniel", "hound", "retriever", "setter", "collie", "sheepdog", "mastiff", "schnauzer"}
+)
+_BREED_KINDS = frozenset({"cat", "dog", "horse", "pony", "kitten", "puppy"})
+_NOT_BREEDS = frozenset(
+    {"christmas", "halloween", "easter", "cheshire", "hello", "grumpy", "garfield", "nyan"}
+)
 _TOO_BROAD = frozenset(
     {"animal", "pet", "bird", "fish", "dog", "cat", "horse", "puppy", "kitten", "cow", "dragon"}
 )
+
+
+def _breed_pattern(doc: Doc, i: int) -> Found | None:
+    """Breeds the list lacks: "a Bombay cat", "a Newfoundland dog" (a capitalised name before cat/dog/horse)
+    and "a Norfolk terrier", "a basset hound" (any word before a breed-group noun)."""
+    tokens, lex = doc.tokens, doc.lex
+    if i + 1 >= len(tokens) or doc.entity[i] is not None or doc.blocked(i):
+        return None
+    token, nxt = tokens[i], tokens[i + 1]
+    plain_word = token.norm.isalpha() and not doc.stop[i] and token.norm not in lex.attributes
+    if nxt.forms & _BREED_GROUPS and plain_word and not token.forms & (lex.people | lex.animals):
+        return Found(i, i + 1, "breed")
+    named = (
+        token.cap and token.norm.isalpha() and not _sentence_start(doc, i) and token.norm not in _NOT_BREEDS
+    )
+    if named and nxt.forms & _BREED_KINDS and not doc.stop[i] and doc.entity[i + 1] is None:
+        return Found(i, i + 1, "breed")
+    return None
 
 
 def _species_pattern(doc: Doc, i: int) -> Found | None:

@@ -237,3 +237,18 @@ def test_general_rules(query: str, expected: set[str]) -> None:
 )
 def test_traps_are_clip_ok(query: str) -> None:
     assert analyze(query).clip_ok, analyze(query).kinds
+
+
+@pytest.mark.parametrize(
+    ("query", "fine"),
+    [
+        ("a Bombay cat", True),  # a capitalised name before cat/dog/horse
+        ("a Norfolk terrier", True),  # any word before a breed-group noun
+        ("a Christmas cat", False),
+        ("a hunting dog", False),
+        ("The Great Wave print", True),  # a title-cased artwork
+        ("a great wave at the beach", False),
+    ],
+)
+def test_breed_and_title_patterns(query: str, fine: bool) -> None:
+    assert analyze(query).has("fine_grained") is fine
