@@ -168,11 +168,14 @@ class Doc:
 
     def _mark_quotes(self) -> None:
         # Text between a pair of quote marks is a name or a sign's wording ("'No Vacancy' sign").
+        # An opening mark follows a space (so the apostrophe of "kids' toys" opens nothing).
         open_at: int | None = None
+        text = self.text
         for i, token in enumerate(self.tokens):
             if token.text in QUOTES and token.end - token.start == 1:
                 if open_at is None:
-                    open_at = i
+                    if token.start == 0 or text[token.start - 1].isspace():
+                        open_at = i
                 elif i - open_at <= 8:
                     for k in range(open_at + 1, i):
                         self.quoted[k] = True
