@@ -32,7 +32,7 @@ from clipaware.query.binding import (
 from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
-from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicon import get_lexicon, known_words
 from clipaware.query.negation import detect_negation
 from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize
@@ -61,13 +61,25 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
 
 
-def _warnings(query: str) -> tuple[str, ...]:
-    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict."""
+_NOT_ENGLISH = "the query looks mostly not English: the checks read English and may miss limitations here"
+
+
+def _warnings(query: str, doc: Doc) -> tuple[str, ...]:
+    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict.
+
+    Non-Latin script is easy to see; Latin-script foreign text ("un perro sin collar") shows as a query whose
+    words are almost all unknown to every word list, even the function words every English sentence has.
+    """
     letters = len(_LETTER.findall(query))
     if not letters:
         return ("no words found (only symbols, emoji or numbers): nothing for the checks to read",)
     if len(_NON_LATIN_LETTER.findall(query)) > letters / 2:
-        return ("the query is mostly not English: the checks read English and may miss limitations here",)
+        return (_NOT_ENGLISH,)
+    words = [token.norm for token in doc.tokens if token.norm.isalpha()]
+    if len(words) >= 4:
+        known = known_words()
+        if sum(word in known for word in words) < 0.25 * len(words):
+            return (_NOT_ENGLISH,)
     return ()
 
 
@@ -96,7 +108,7 @@ def analyze(text: str) -> QueryAnalysis:
         actions=tuple([action for action, _, _ in actions]),
         negated=tuple([term for term, _, _ in negations]),
         entities=tuple([Entity(doc.span_text(e.first, e.last), e.type) for e in entities]),
-        warnings=_warnings(query),
+        warnings=_warnings(query, doc),
     )
     evidence: dict[LimitationKind, list[str]] = {
         LimitationKind.COUNTING: [count.text for count in parse.counts],

@@ -58,6 +58,7 @@ def test_odd_input_gets_an_answer(text: str) -> None:
 def test_warnings_for_unreadable_queries() -> None:
     assert analyze("猫が二匹いる写真").parse.warnings
     assert analyze("🐶🐱🐶").parse.warnings
+    assert analyze("ein Hund ohne Leine am Strand").parse.warnings
     assert analyze("a cat under a table").parse.warnings == ()
 
 
