@@ -122,22 +122,27 @@ class Doc:
     def build(cls, text: str, tokens: list[Token], lex: Lexicon) -> Doc:
         n = len(tokens)
         doc = cls(text, tokens, lex, [False] * n, [False] * n, [False] * n, [False] * n, [None] * n)
-        infos = [_word_info(lex, token) for token in tokens]
-        doc.starts = [info[0] for info in infos]
+        cache = _INFO_CACHE.get(id(lex))
+        if cache is None:
+            cache = _INFO_CACHE.setdefault(id(lex), {})
+        infos = [cache.get(token.norm) or _word_info(lex, token, cache) for token in tokens]
+        columns = [list(column) for column in zip(*infos, strict=True)] if infos else [[] for _ in range(6)]
+        starts, doc.punct, doc.numbers, stops, doc.verbish, alphas = columns
+        doc.starts = starts
         # Which words and phrase indexes occur at all: a detector with no cue in the query skips its scan.
-        doc.norm_set = frozenset(token.norm for token in tokens)
-        doc.present = frozenset().union(*doc.starts)
-        doc.punct = [info[1] for info in infos]
-        doc.numbers = [info[2] for info in infos]
-        doc.verbish = [info[4] for info in infos]
+        doc.norm_set = frozenset([token.norm for token in tokens])
+        doc.present = frozenset().union(*starts)
         doc.relation_at = [
-            lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)
+            lex.relations.match(tokens, i) if "relations" in starts[i] else None for i in range(n)
         ]
-        doc.stop = [
-            info[3] or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
-            for i, info in enumerate(infos)
-        ]
-        doc.content = [not doc.stop[i] and infos[i][5] for i in range(n)]
+        if "relations" in doc.present:
+            doc.stop = [
+                stop or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
+                for i, stop in enumerate(stops)
+            ]
+        else:
+            doc.stop = stops
+        doc.content = [not stop and alpha for stop, alpha in zip(doc.stop, alphas, strict=True)]
         doc._mark_phrases()
         doc._mark_quotes()
         doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
@@ -295,7 +300,8 @@ class Doc:
 
 _VERB_FORMS = frozenset({"sits", "stands", "lies", "hangs", "lay", "sat", "stood", "hung", "leans", "floats"})
 _NEGATION_STOPS = frozenset({"not", "no", "nor", "without", "w/o"})
-_INFO_CACHE: dict[tuple[int, str, bool], tuple[frozenset[str], bool, int | None, bool, bool, bool]] = {}
+WordInfo = tuple[frozenset[str], bool, "int | None", bool, bool, bool]
+_INFO_CACHE: dict[int, dict[str, WordInfo]] = {}
 
 
 def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
@@ -310,19 +316,14 @@ def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
     return None
 
 
-def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | None, bool, bool, bool]:
+def _word_info(lex: Lexicon, token: Token, cache: dict[str, WordInfo]) -> WordInfo:
     """Context-free facts about one word, memoised: (index starters, punct, number, stop, verbish, alpha).
 
     Most words of most queries repeat ("a", "the", "dog"), so this turns per-token rule checks into one
     dictionary lookup.
     """
-    is_quote = token.text in QUOTES
-    key = (id(lex), token.norm, is_quote)
-    info = _INFO_CACHE.get(key)
-    if info is not None:
-        return info
     norm = token.norm
-    punct = norm in PUNCT_STOPS or is_quote or not any(ch.isalnum() for ch in norm)
+    punct = norm in PUNCT_STOPS or not any(ch.isalnum() for ch in norm)  # quote marks included
     number = _number_of(norm, lex.numbers)
     if norm in lex.attributes or norm in lex.ing_nouns or "-" in norm:
         verbish = False
@@ -342,6 +343,6 @@ def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | 
     )
     alpha = any(ch.isalpha() for ch in norm)
     info = (lex.starters(token.forms), punct, number, stop, verbish, alpha)
-    if len(_INFO_CACHE) < 200_000:
-        _INFO_CACHE[key] = info
+    if len(cache) < 200_000:
+        cache[norm] = info
     return info
