@@ -56,7 +56,11 @@ class ObjectMention:
 
 @dataclass(frozen=True)
 class CountConstraint:
-    """A number the images must satisfy: ``op`` is exact, at_least, at_most, approx, or ask (how many?)."""
+    """A number the images must satisfy.
+
+    ``op`` is exact, at_least, at_most, approx, ask ("how many?", value None) or compare ("more dogs than
+    cats", value None, ``noun`` the first side).
+    """
 
     noun: str | None
     op: str

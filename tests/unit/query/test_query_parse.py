@@ -252,3 +252,8 @@ def test_traps_are_clip_ok(query: str) -> None:
 )
 def test_breed_and_title_patterns(query: str, fine: bool) -> None:
     assert analyze(query).has("fine_grained") is fine
+
+
+def test_count_comparison() -> None:
+    counts = analyze("more cats than dogs on the sofa").parse.counts
+    assert [(c.noun, c.op, c.value) for c in counts] == [("cats", "compare", None)]
