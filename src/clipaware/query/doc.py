@@ -143,9 +143,17 @@ class Doc:
         else:
             doc.stop = stops
         doc.content = [not stop and alpha for stop, alpha in zip(doc.stop, alphas, strict=True)]
-        doc._mark_phrases()
-        doc._mark_quotes()
-        doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
+        marked = False
+        if "idioms" in doc.present or "sign_phrases" in doc.present:
+            doc._mark_phrases()
+            marked = True
+        if any(mark in text for mark in QUOTES):
+            doc._mark_quotes()
+            marked = True
+        if marked:
+            doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
+        else:
+            doc.block = doc.idiom  # nothing marked: all False (shared list, never written after build)
         return doc
 
     # --- marks ---
