@@ -357,16 +357,19 @@ def check(
         False, "--json", help='Print {"query", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
     ),
     check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
-    file: Path | None = typer.Option(
+    file: str | None = typer.Option(
         None,
         "--file",
         help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.',
     ),
-    evaluate_path: Path | None = typer.Option(
+    evaluate_path: str | None = typer.Option(
         None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
     ),
 ) -> None:
     """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
+    from pathlib import Path  # imports stay inside: this block is self-contained and `--help` stays fast
+
+    from clipaware.errors import UsageError
     from clipaware.query import analyze
     from clipaware.query.evaluate import evaluate_file
     from clipaware.query.report import analyze_file, render_text
@@ -374,11 +377,11 @@ def check(
     if sum(x is not None for x in (query, file, evaluate_path)) != 1:
         raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
     if file is not None:
-        for result in analyze_file(file):
+        for result in analyze_file(Path(file)):
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
     if evaluate_path is not None:
-        report = evaluate_file(evaluate_path)
+        report = evaluate_file(Path(evaluate_path))
         if as_json:
             emit_json(report.to_dict())
         else:

@@ -56,7 +56,11 @@ class ObjectMention:
 
 @dataclass(frozen=True)
 class CountConstraint:
-    """A number the images must satisfy: ``op`` is exact, at_least, at_most, approx, or ask (how many?)."""
+    """A number the images must satisfy.
+
+    ``op`` is exact, at_least, at_most, approx, ask ("how many?", value None) or compare ("more dogs than
+    cats", value None, ``noun`` the first side).
+    """
 
     noun: str | None
     op: str
@@ -109,7 +113,7 @@ class NegatedTerm:
 @dataclass(frozen=True)
 class Entity:
     """A named thing: person, make_model, breed, species, artwork, font, identify (a who/which question);
-    landmark, brand and artist are recorded too but are not fine-grained (CLIP knows them well)."""
+    landmark, brand, artist and style ("Elvis impersonator") are recorded but are not fine-grained."""
 
     text: str
     type: str

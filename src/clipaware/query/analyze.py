@@ -32,15 +32,15 @@ from clipaware.query.binding import (
 from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
-from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicon import get_lexicon, known_words
 from clipaware.query.negation import detect_negation
 from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize
 
 MAX_QUERY_CHARS = 10_000
+COUNTING, FINE_GRAINED, SPATIAL, COMPOSITIONAL, NEGATION = LimitationKind
 # Anything a person can see: not whitespace, not a control or zero-width character.
 _VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]")
-ORDER = tuple(LimitationKind)
 
 
 def _check_input(text: object) -> str:
@@ -61,13 +61,25 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
 
 
-def _warnings(query: str) -> tuple[str, ...]:
-    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict."""
+_NOT_ENGLISH = "the query looks mostly not English: the checks read English and may miss limitations here"
+
+
+def _warnings(query: str, doc: Doc) -> tuple[str, ...]:
+    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict.
+
+    Non-Latin script is easy to see; Latin-script foreign text ("un perro sin collar") shows as a query whose
+    words are almost all unknown to every word list, even the function words every English sentence has.
+    """
     letters = len(_LETTER.findall(query))
     if not letters:
         return ("no words found (only symbols, emoji or numbers): nothing for the checks to read",)
     if len(_NON_LATIN_LETTER.findall(query)) > letters / 2:
-        return ("the query is mostly not English: the checks read English and may miss limitations here",)
+        return (_NOT_ENGLISH,)
+    words = [token.norm for token in doc.tokens if token.norm.isalpha()]
+    if len(words) >= 4:
+        known = known_words()
+        if sum(word in known for word in words) < 0.25 * len(words):
+            return (_NOT_ENGLISH,)
     return ()
 
 
@@ -89,30 +101,30 @@ def analyze(text: str) -> QueryAnalysis:
     actions = find_actions(doc) + find_comparisons(doc) + find_possessions(doc)
     negations = detect_negation(doc)
 
+    named = [Entity(doc.span_text(e.first, e.last), e.type) for e in entities]
+    evidence = (
+        (COUNTING, [count.text for count, _, _ in counts]),
+        (FINE_GRAINED, [entity.text for entity, e in zip(named, entities, strict=True) if e.fine_grained]),
+        (SPATIAL, [relation.text for relation, _, _ in relations]),
+        (COMPOSITIONAL, [mention.text for mention in bound] + [action.text for action, _, _ in actions]),
+        (NEGATION, [term.text for term, _, _ in negations]),
+    )
     parse = QueryParse(
         objects=tuple(objects),
-        counts=tuple(count for count, _, _ in counts),
-        relations=tuple(relation for relation, _, _ in relations),
-        actions=tuple(action for action, _, _ in actions),
-        negated=tuple(term for term, _, _ in negations),
-        entities=tuple(Entity(doc.span_text(e.first, e.last), e.type) for e in entities),
-        warnings=_warnings(query),
+        counts=tuple([count for count, _, _ in counts]),
+        relations=tuple([relation for relation, _, _ in relations]),
+        actions=tuple([action for action, _, _ in actions]),
+        negated=tuple([term for term, _, _ in negations]),
+        entities=tuple(named),
+        # A query with findings was readable; only a clean verdict needs the "could not read it" check.
+        warnings=() if any(texts for _, texts in evidence) else _warnings(query, doc),
     )
-    evidence: dict[LimitationKind, list[str]] = {
-        LimitationKind.COUNTING: [count.text for count in parse.counts],
-        LimitationKind.FINE_GRAINED: [
-            e.text for e, found in zip(parse.entities, entities, strict=True) if found.fine_grained
-        ],
-        LimitationKind.SPATIAL: [relation.text for relation in parse.relations],
-        LimitationKind.COMPOSITIONAL: [mention.text for mention in bound] + [a.text for a in parse.actions],
-        LimitationKind.NEGATION: [term.text for term in parse.negated],
-    }
     limitations = []
-    for kind in ORDER:
-        texts = tuple(dict.fromkeys(evidence[kind]))
+    for kind, texts in evidence:
         if texts:
             explanation, suggestion = explain(kind, parse)
-            limitations.append(Limitation(kind, texts, explanation, suggestion))
+            unique = tuple(dict.fromkeys(texts)) if len(texts) > 1 else tuple(texts)
+            limitations.append(Limitation(kind, unique, explanation, suggestion))
     return QueryAnalysis(query, tuple(limitations), parse)
 
 

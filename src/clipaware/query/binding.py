@@ -17,7 +17,20 @@ from __future__ import annotations
 
 from clipaware.query.analysis import Action, Attribute, ObjectMention
 from clipaware.query.doc import Doc
+from clipaware.query.tokens import singular
 
+_APPEARANCE_SUFFIXES = (
+    "-haired",
+    "-eyed",
+    "-skinned",
+    "-bearded",
+    "-colored",
+    "-sleeved",
+    "-legged",
+    "-faced",
+    "-shaped",
+    "-sized",
+)
 _CHAIN_JOINERS = frozenset({"and", ",", "&", "-"})
 _BINDING_EXEMPT_SETTINGS = frozenset({"house", "room", "kitchen", "bedroom", "office", "building"})
 # Surroundings that colour the whole scene ("blue sky", "green water") rather than bind to an object.
@@ -37,7 +50,7 @@ _OPEN_SKY = frozenset(
         "waves",
     }
 )
-_POSSESSION_CUES = frozenset({"with", "holding", "carrying", "wearing", "in"})
+POSSESSION_CUES = frozenset({"with", "holding", "carrying", "wearing", "in"})
 _COMPARATIVES = frozenset(
     {
         "bigger",
@@ -65,11 +78,23 @@ _RECIPROCAL = frozenset({"other", "another", "itself", "himself", "herself", "th
 
 def attribute_of(doc: Doc, i: int) -> Attribute | None:
     """The attribute a token expresses ("red", "wooden", "green-painted", "light-blue"), if any."""
-    token = doc.tokens[i]
     if doc.entity[i] is not None or doc.protected[i] or doc.blocked(i):
         return None
-    attributes = doc.lex.attributes
-    norm = token.norm
+    norm = doc.tokens[i].norm
+    cached = _ATTRIBUTE_CACHE.get(norm, _UNSEEN)
+    if cached is _UNSEEN:
+        cached = _word_attribute(doc.lex.attributes, norm)
+        if len(_ATTRIBUTE_CACHE) < 100_000:
+            _ATTRIBUTE_CACHE[norm] = cached
+    return cached
+
+
+_UNSEEN = object()
+_ATTRIBUTE_CACHE: dict[str, Attribute | None] = {}
+
+
+def _word_attribute(attributes: dict[str, str], norm: str) -> Attribute | None:
+    """The attribute one word carries out of context (memoised by ``attribute_of``)."""
     if norm in attributes:
         return Attribute(norm, attributes[norm])
     if "-" in norm:
@@ -77,6 +102,8 @@ def attribute_of(doc: Doc, i: int) -> Attribute | None:
         for part in (parts[-1], parts[0]):
             if attributes.get(part) == "color":
                 return Attribute(norm, "color")
+    if norm.endswith(_APPEARANCE_SUFFIXES):
+        return Attribute(norm, "appearance")  # "dark-haired", "blue-eyed", "long-sleeved"
     if norm.endswith("ish") and attributes.get(norm[:-3]) == "color":
         return Attribute(norm, "color")
     return None
@@ -124,6 +151,13 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
                 j += 1
                 continue
             break
+        if j < n and tokens[j].norm in ("one", "ones"):
+            attribute = attribute_of(doc, head)
+            if attribute is not None:  # "green ones": the attribute belongs to a noun said earlier
+                if not attrs:
+                    attrs.append(attribute)
+                head = j
+                j += 1
         head_token = tokens[head]
         head_attr = attribute_of(doc, head)
         if head == first and head_attr is not None:
@@ -144,7 +178,7 @@ def find_objects(doc: Doc) -> list[ObjectMention]:
             for attr in attrs
             if attr.value != head_token.norm and (attr.value, head_token.norm) not in lex.attribute_compounds
         )
-        noun = sorted(head_token.forms, key=len)[0] if head_token.forms else head_token.norm
+        noun = singular(head_token.norm)
         mentions.append(ObjectMention(noun, doc.span_text(first, head), kept, tokens[first].start, tokens[head].end))
         i = max(j, i + 1)
     return mentions
@@ -175,6 +209,8 @@ def binding_evidence(doc: Doc, mentions: list[ObjectMention]) -> list[ObjectMent
 
 def find_actions(doc: Doc) -> list[tuple[Action, int, int]]:
     """Role-order actions between two animate things, with their token spans."""
+    if "role_verbs" not in doc.present:
+        return []
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     actions: list[tuple[Action, int, int]] = []
@@ -222,6 +258,8 @@ def _animate_before(doc: Doc, i: int, limit: int = 8) -> int | None:
 
 def find_comparisons(doc: Doc) -> list[tuple[Action, int, int]]:
     """ "the cat is bigger than the dog": a comparison binds a property to each side, so order matters."""
+    if "than" not in doc.norm_set:
+        return []
     tokens = doc.tokens
     found: list[tuple[Action, int, int]] = []
     for i in range(1, len(tokens) - 2):
@@ -243,10 +281,12 @@ def find_possessions(doc: Doc) -> list[tuple[Action, int, int]]:
     Counts only when two different animate owners each hold a different thing; one owner with several
     things ("a woman with a cat and a dog") binds nothing that could be swapped.
     """
+    if not doc.norm_set & POSSESSION_CUES:
+        return []
     tokens = doc.tokens
     pairs: list[tuple[Action, int, int]] = []
     for i in range(1, len(tokens) - 1):
-        if tokens[i].norm not in _POSSESSION_CUES or doc.blocked(i):
+        if tokens[i].norm not in POSSESSION_CUES or doc.blocked(i):
             continue
         owner = doc.np_before(i)
         held = doc.np_after(i + 1)

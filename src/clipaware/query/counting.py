@@ -15,6 +15,10 @@ from clipaware.query.doc import Doc
 
 Finding = tuple[CountConstraint, int, int]
 
+# Words that can start a count besides numbers; without any of these (or a number) the scan is skipped.
+COUNT_CUES = frozenset({"how", "count", "counting", "tally", "number", "single", "more", "fewer", "less"}) | frozenset(
+    {"pair", "duo", "trio", "quartet", "quintet", "sextet", "twins", "triplets", "quadruplets", "quintuplets"}
+)
 _TIME_NOUNS = frozenset(
     {
         "day",
@@ -39,6 +43,8 @@ _NEGATORS_BEFORE_SINGLE = frozenset({"not", "without", "no", "nor", "never", "w/
 
 def detect_counting(doc: Doc) -> list[Finding]:
     """Every count constraint with the token span that shows it."""
+    if not (doc.norm_set & COUNT_CUES or any(value is not None for value in doc.numbers)):
+        return []  # no number and no counting word: nothing to scan
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     findings: list[Finding] = []
@@ -56,6 +62,8 @@ def detect_counting(doc: Doc) -> list[Finding]:
         elif norm == "number" and i + 1 < n and tokens[i + 1].norm == "of":
             if not (i > 0 and tokens[i - 1].norm in _VAGUE_BEFORE_NUMBER_OF):
                 result = _ask(doc, i, i + 2)
+        elif norm in ("more", "fewer", "less") and i + 2 < n and not doc.blocked(i + 1):
+            result = _comparison(doc, i)
         elif norm in lex.collectives:
             result = _collective(doc, i)
         elif norm == "single":
@@ -123,8 +131,15 @@ def _is_label_number(doc: Doc, i: int) -> bool:
     """Numbers that name or measure instead of counting: "Route 66", "iPhone 14", "2019", "10 am"."""
     tokens, lex = doc.tokens, doc.lex
     token = tokens[i]
-    if doc.entity[i] is not None or doc.protected[i]:
-        return True
+    if doc.entity[i] is not None or doc.protected[i] or doc.number_value(i) == 0:
+        return True  # inside a name, or "zero" (an absence, not a number of things)
+    mid = i > 0 and not doc.is_punct(i - 1)
+    if token.cap and not token.norm.isdigit() and mid:
+        return True  # "Ocean's Eleven", "the Three Stooges": a capitalised number word is part of a title
+    if token.norm.isdigit() and i + 1 < len(tokens) and tokens[i + 1].cap and doc.entity[i + 1] is None:
+        nxt = tokens[i + 1]
+        if not (nxt.forms & lex.people or nxt.forms & lex.animals) and (i + 2 >= len(tokens) or tokens[i + 2].cap):
+            return True  # "12 Angry Men poster": a title
     if token.norm.isdigit() and len(token.norm) == 4 and token.norm[:2] in ("18", "19", "20"):
         return True  # a year
     if i > 0:
@@ -182,8 +197,21 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
         j += 1
     if norm == "one" and op == "exact" and first == i:
         prev = tokens[i - 1].norm if i > 0 else ""
-        if prev in ("the", "no", "any", "every", "each", "which", "this", "that", "another", "some"):
-            return None
+        if prev in (
+            "the",
+            "no",
+            "any",
+            "every",
+            "each",
+            "which",
+            "this",
+            "that",
+            "another",
+            "some",
+            "not",
+            "without",
+        ):
+            return None  # "the one", "not one chair" (an emphatic absence)
     # "two of the dogs", "three of them"
     if j + 1 < n and tokens[j].norm == "of" and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my"):
         if norm == "one" and first == i:
@@ -208,3 +236,19 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
     if op != "exact" and norm != "one":
         return (CountConstraint(None, op, value, doc.span_text(first, i)), first, i)
     return None
+
+
+def _comparison(doc: Doc, i: int) -> Finding | None:
+    """ "more dogs than cats": a comparison of two counts (op "compare", the first noun is counted)."""
+    tokens = doc.tokens
+    np = doc.np_after(i + 1, limit=3)
+    if np is None or np[0] != i + 1:
+        return None
+    than = np[1] + 1
+    if than >= len(tokens) or tokens[than].norm != "than":
+        return None
+    other = doc.np_after(than + 1, limit=3)
+    if other is None:
+        return None
+    text = doc.span_text(i, other[1])
+    return (CountConstraint(tokens[np[1]].norm, "compare", None, text), i, other[1])

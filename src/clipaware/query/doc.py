@@ -113,25 +113,43 @@ class Doc:
     content: list[bool] = field(default_factory=list)
     punct: list[bool] = field(default_factory=list)
     verbish: list[bool] = field(default_factory=list)
+    norm_set: frozenset[str] = frozenset()
+    present: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, text: str, tokens: list[Token], lex: Lexicon) -> Doc:
         n = len(tokens)
         doc = cls(text, tokens, lex, [False] * n, [False] * n, [False] * n, [False] * n, [None] * n)
-        infos = [_word_info(lex, token) for token in tokens]
-        doc.starts = [info[0] for info in infos]
-        doc.punct = [info[1] for info in infos]
-        doc.numbers = [info[2] for info in infos]
-        doc.verbish = [info[4] for info in infos]
-        doc.relation_at = [lex.relations.match(tokens, i) if "relations" in doc.starts[i] else None for i in range(n)]
-        doc.stop = [
-            info[3] or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
-            for i, info in enumerate(infos)
-        ]
-        doc.content = [not doc.stop[i] and infos[i][5] for i in range(n)]
-        doc._mark_phrases()
-        doc._mark_quotes()
-        doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
+        cache = _INFO_CACHE.get(id(lex))
+        if cache is None:
+            cache = _INFO_CACHE.setdefault(id(lex), {})
+        infos = [cache.get(token.norm) or _word_info(lex, token, cache) for token in tokens]
+        columns = [list(column) for column in zip(*infos, strict=True)] if infos else [[] for _ in range(6)]
+        starts, doc.punct, doc.numbers, stops, doc.verbish, alphas = columns
+        doc.starts = starts
+        # Which words and phrase indexes occur at all: a detector with no cue in the query skips its scan.
+        doc.norm_set = frozenset([token.norm for token in tokens])
+        doc.present = frozenset().union(*starts)
+        doc.relation_at = [lex.relations.match(tokens, i) if "relations" in starts[i] else None for i in range(n)]
+        if "relations" in doc.present:
+            doc.stop = [
+                stop or (doc.relation_at[i] is not None and tokens[i].norm not in lex.attributes)
+                for i, stop in enumerate(stops)
+            ]
+        else:
+            doc.stop = stops
+        doc.content = [not stop and alpha for stop, alpha in zip(doc.stop, alphas, strict=True)]
+        marked = False
+        if "idioms" in doc.present or "sign_phrases" in doc.present:
+            doc._mark_phrases()
+            marked = True
+        if any(mark in text for mark in QUOTES):
+            doc._mark_quotes()
+            marked = True
+        if marked:
+            doc.block = [a or b or c for a, b, c in zip(doc.idiom, doc.sign, doc.quoted, strict=True)]
+        else:
+            doc.block = doc.idiom  # nothing marked: all False (shared list, never written after build)
         return doc
 
     # --- marks ---
@@ -159,11 +177,14 @@ class Doc:
 
     def _mark_quotes(self) -> None:
         # Text between a pair of quote marks is a name or a sign's wording ("'No Vacancy' sign").
+        # An opening mark follows a space (so the apostrophe of "kids' toys" opens nothing).
         open_at: int | None = None
+        text = self.text
         for i, token in enumerate(self.tokens):
             if token.text in QUOTES and token.end - token.start == 1:
                 if open_at is None:
-                    open_at = i
+                    if token.start == 0 or text[token.start - 1].isspace():
+                        open_at = i
                 elif i - open_at <= 8:
                     for k in range(open_at + 1, i):
                         self.quoted[k] = True
@@ -223,6 +244,8 @@ class Doc:
         first: int | None = None
         while j < n and j < i + limit and (self.tokens[j].norm in _DETERMINERS or self.number_value(j) is not None):
             j += 1
+        if j + 1 < n and j > i and self.verbish[j] and self.content[j + 1] and self.tokens[j - 1].norm in _DETERMINERS:
+            j += 1  # "a sleeping dog", "the parked car": a participle used as an adjective
         head: int | None = None
         while j < n and j < i + limit + 4:
             if self.entity[j] is not None or self.protected[j] or self.is_content(j):
@@ -267,7 +290,8 @@ class Doc:
 
 _VERB_FORMS = frozenset({"sits", "stands", "lies", "hangs", "lay", "sat", "stood", "hung", "leans", "floats"})
 _NEGATION_STOPS = frozenset({"not", "no", "nor", "without", "w/o"})
-_INFO_CACHE: dict[tuple[int, str, bool], tuple[frozenset[str], bool, int | None, bool, bool, bool]] = {}
+WordInfo = tuple[frozenset[str], bool, "int | None", bool, bool, bool]
+_INFO_CACHE: dict[int, dict[str, WordInfo]] = {}
 
 
 def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
@@ -282,19 +306,14 @@ def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
     return None
 
 
-def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | None, bool, bool, bool]:
+def _word_info(lex: Lexicon, token: Token, cache: dict[str, WordInfo]) -> WordInfo:
     """Context-free facts about one word, memoised: (index starters, punct, number, stop, verbish, alpha).
 
     Most words of most queries repeat ("a", "the", "dog"), so this turns per-token rule checks into one
     dictionary lookup.
     """
-    is_quote = token.text in QUOTES
-    key = (id(lex), token.norm, is_quote)
-    info = _INFO_CACHE.get(key)
-    if info is not None:
-        return info
     norm = token.norm
-    punct = norm in PUNCT_STOPS or is_quote or not any(ch.isalnum() for ch in norm)
+    punct = norm in PUNCT_STOPS or not any(ch.isalnum() for ch in norm)  # quote marks included
     number = _number_of(norm, lex.numbers)
     if norm in lex.attributes or norm in lex.ing_nouns or "-" in norm:
         verbish = False
@@ -314,6 +333,6 @@ def _word_info(lex: Lexicon, token: Token) -> tuple[frozenset[str], bool, int | 
     )
     alpha = any(ch.isalpha() for ch in norm)
     info = (lex.starters(token.forms), punct, number, stop, verbish, alpha)
-    if len(_INFO_CACHE) < 200_000:
-        _INFO_CACHE[key] = info
+    if len(cache) < 200_000:
+        cache[norm] = info
     return info

@@ -81,6 +81,19 @@ _KIND_NOUNS = frozenset(
         "animal",
     }
 )
+_STYLE_AFTER_PERSON = frozenset(
+    {
+        "style",
+        "-style",
+        "inspired",
+        "impersonator",
+        "impersonators",
+        "lookalike",
+        "costume",
+        "costumes",
+        "cosplay",
+    }
+)
 _WHO_LEADS = frozenset({"me", "know", "guess", "tell", "find", "out", "and", "so"})
 _PERSON_FOLLOWERS = frozenset({"at", "in", "on", "with", "and", "playing", "wearing", "holding", "'s"})
 
@@ -103,7 +116,7 @@ def _sentence_start(doc: Doc, i: int) -> bool:
 
 
 def _is_code(norm: str) -> bool:
-    """A model code: has a digit, or is a short letter code with a hyphen ("F-150", "A380", "S23", "911")."""
+    """A model code: a short token with a digit ("F-150", "A380", "S23", "911")."""
     return any(ch.isdigit() for ch in norm) and len(norm) <= 10
 
 
@@ -141,8 +154,10 @@ def find_entities(doc: Doc) -> list[Found]:
             entity = _person_pattern(doc, i)
         if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
+        if entity is None and i + 1 < n and (tokens[i + 1].forms & _BREED_GROUPS or token.cap):
+            entity = _breed_pattern(doc, i)
         if entity is None and (
-            not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's", "what", "which")
+            not token.forms.isdisjoint(_IDENTITY_WORDS) or token.norm in ("who", "who's", "what", "which", "or")
         ):
             entity = _identify_pattern(doc, i)
         if entity is not None:
@@ -164,6 +179,8 @@ def _mark(doc: Doc, entity: Found) -> None:
 def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, found: list[Found]) -> Found | None:
     tokens = doc.tokens
     last = i + size - 1
+    if mode == "caps" and not all(tokens[k].cap or tokens[k].norm in ("of", "the") for k in range(i, last + 1)):
+        return None  # "a white house" is a house; "the White House" is the landmark
     if kind == "model":
         kind = "make_model"
         if mode == "make":
@@ -174,7 +191,8 @@ def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, fo
     elif kind == "artwork" and mode == "artist":
         after_artist = bool(found) and found[-1].type == "artist" and found[-1].last >= i - 2
         by_artist = last + 2 < len(tokens) and tokens[last + 1].norm == "by"
-        if not (after_artist or by_artist or (tokens[i].cap and not _sentence_start(doc, i))):
+        title_cased = size >= 2 and all(tokens[k].cap for k in range(i, last + 1))  # "The Great Wave"
+        if not (after_artist or by_artist or title_cased or (tokens[i].cap and not _sentence_start(doc, i))):
             return None
     elif kind == "font" and mode == "context":
         before = {tokens[k].norm for k in range(max(0, i - 2), i)}
@@ -183,6 +201,8 @@ def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, fo
             return None
     elif kind == "person" and size == 1 and not tokens[i].cap and tokens[i].norm in doc.lex.first_names:
         return None
+    if kind == "person" and last + 1 < len(tokens) and tokens[last + 1].norm in _STYLE_AFTER_PERSON:
+        return Found(i, last, "style")  # "Marilyn Monroe style dress", "Elvis impersonator": a look, not a face
     return Found(i, last, kind)
 
 
@@ -269,7 +289,28 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
     return None
 
 
+_BREED_GROUPS = frozenset(
+    {"terrier", "spaniel", "hound", "retriever", "setter", "collie", "sheepdog", "mastiff", "schnauzer"}
+)
+_BREED_KINDS = frozenset({"cat", "dog", "horse", "pony", "kitten", "puppy"})
+_NOT_BREEDS = frozenset({"christmas", "halloween", "easter", "cheshire", "hello", "grumpy", "garfield", "nyan"})
 _TOO_BROAD = frozenset({"animal", "pet", "bird", "fish", "dog", "cat", "horse", "puppy", "kitten", "cow", "dragon"})
+
+
+def _breed_pattern(doc: Doc, i: int) -> Found | None:
+    """Breeds the list lacks: "a Bombay cat", "a Newfoundland dog" (a capitalised name before cat/dog/horse)
+    and "a Norfolk terrier", "a basset hound" (any word before a breed-group noun)."""
+    tokens, lex = doc.tokens, doc.lex
+    if i + 1 >= len(tokens) or doc.entity[i] is not None or doc.blocked(i):
+        return None
+    token, nxt = tokens[i], tokens[i + 1]
+    plain_word = token.norm.isalpha() and not doc.stop[i] and token.norm not in lex.attributes
+    if nxt.forms & _BREED_GROUPS and plain_word and not token.forms & (lex.people | lex.animals):
+        return Found(i, i + 1, "breed")
+    named = token.cap and token.norm.isalpha() and not _sentence_start(doc, i) and token.norm not in _NOT_BREEDS
+    if named and nxt.forms & _BREED_KINDS and not doc.stop[i] and doc.entity[i + 1] is None:
+        return Found(i, i + 1, "breed")
+    return None
 
 
 def _species_pattern(doc: Doc, i: int) -> Found | None:
@@ -303,6 +344,16 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
             if tokens[i].norm == "who's" or asks:
                 return Found(i, i + 1 if tokens[i].norm == "who" else i, "identify")
         return None
+    if tokens[i].norm == "or" and _is_question(doc):
+        # "is this a crow or a raven?", "monarch or viceroy": telling look-alike species apart.
+        left, right = doc.np_before(i), doc.np_after(i + 1)
+        if left is not None and right is not None:
+            kinds = doc.lex.animals | doc.lex.plant_kinds
+            a, b = tokens[left], tokens[right[1]]
+            broad = a.forms & _TOO_BROAD and b.forms & _TOO_BROAD  # "a cat or a dog?" is not fine-grained
+            if a.forms & kinds and b.forms & kinds and not a.forms & b.forms and not broad:
+                return Found(left, right[1], "identify")
+        return None
     if tokens[i].norm in ("what", "which"):
         # "what is this bird?", "which flower is that": naming the exact kind of a living thing or vehicle.
         window = range(i + 1, min(len(tokens), i + 5))
@@ -321,3 +372,8 @@ def _identify_pattern(doc: Doc, i: int) -> Found | None:
         if doc.is_punct(k):
             break
     return None
+
+
+def _is_question(doc: Doc) -> bool:
+    tokens = doc.tokens
+    return tokens[-1].norm == "?" or tokens[0].norm in ("is", "are", "which", "what", "was")

@@ -38,9 +38,9 @@ def read_words(name: str) -> frozenset[str]:
 class PhraseIndex:
     """Longest-match lookup of multi-word phrases over a token list.
 
-    Phrases are keyed by their first word, longest first, and a token matches a phrase word when the word is
-    one of the token's forms (its spelling-normalised text and singular guesses), so "golden retrievers"
-    matches the entry "golden retriever" without a second plural list.
+    Single words sit in a dict; longer phrases are keyed by their first two words, longest first. A token
+    matches a phrase word when the word is one of the token's forms (its spelling-normalised text and
+    singular guesses), so "golden retrievers" matches the entry "golden retriever" without a plural list.
     """
 
     def __init__(self, entries: Iterable[tuple[str, Any]]) -> None:
@@ -134,6 +134,7 @@ class Lexicon:
     function_words: frozenset[str]
     ing_nouns: frozenset[str]
     species_modifiers: frozenset[str]
+    ground_nouns: frozenset[str]
     plant_kinds: frozenset[str]
     _starters: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
@@ -189,7 +190,7 @@ def get_lexicon() -> Lexicon:
     """Load every list once per process (about a millisecond); later calls return the same object."""
     entities: list[tuple[str, tuple[str, str]]] = []
     for row in read_rows("landmarks.txt"):
-        entities.append((row[0], ("landmark", "protect")))
+        entities.append((row[0], ("landmark", row[1] if len(row) > 1 else "protect")))
     for row in read_rows("brands.txt"):
         entities.append((row[0], ("brand", "protect")))
     for row in read_rows("artists.txt"):
@@ -248,6 +249,7 @@ def get_lexicon() -> Lexicon:
         function_words=function_words,
         ing_nouns=read_words("ing_nouns.txt"),
         species_modifiers=read_words("species_modifiers.txt"),
+        ground_nouns=read_words("ground_nouns.txt"),
         plant_kinds=read_words("plant_kinds.txt"),
     )
     return lexicon

@@ -37,13 +37,15 @@ _INDEFINITES = frozenset({"anyone", "anybody", "anything", "someone", "somebody"
 
 def detect_negation(doc: Doc) -> list[Finding]:
     """Every negated term with the span from its cue to the excluded thing."""
+    if "negators" not in doc.present and not any(norm.startswith("non-") for norm in doc.norm_set):
+        return []
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     findings: list[Finding] = []
     i = 0
     while i < n:
-        if doc.blocked(i):
-            i += 1
+        if doc.blocked(i) or doc.entity[i] is not None:
+            i += 1  # inside an idiom, a sign's text or a name ("Comic Sans")
             continue
         norm = tokens[i].norm
         if norm.startswith("non-") and norm not in lex.non_words and len(norm) > 4:
@@ -57,6 +59,9 @@ def detect_negation(doc: Doc) -> list[Finding]:
             continue
         size, kind = match
         after = i + size
+        if tokens[i].cap and after < n and tokens[after].cap and doc.entity[after] is None:
+            i = after  # "No Country for Old Men", "Nobody Knows": a capitalised title, not an exclusion
+            continue
         if _names_a_sign(doc, i, after):
             i = after
             continue

@@ -35,11 +35,31 @@ _FRAME_PREPS = frozenset({"in", "on", "at", "to", "toward", "towards", "from"})
 _FRAME_PARTS = frozenset({"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"})
 _FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
 _OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
-_SETTING_HEADS_EXEMPT = frozenset({"house", "room", "kitchen", "bedroom", "office"})
+# Words that can start a frame position (with the frame words themselves, added below).
+FRAME_CUES = frozenset(
+    {
+        "left",
+        "right",
+        "top",
+        "bottom",
+        "middle",
+        "center",
+        "corner",
+        "foreground",
+        "background",
+        "upper",
+        "lower",
+    }
+    | {"front", "back", "behind", "above", "below", "centered", "off-center"}
+)
+_HEIGHTS = frozenset({"mountain", "hill", "cliff", "summit", "peak", "roof", "world", "ridge", "dune"})
 
 
 def detect_spatial(doc: Doc) -> list[Finding]:
     """Relations between two nouns, then positions in the frame."""
+    cued = "relations" in doc.present or doc.norm_set & FRAME_CUES
+    if not cued and not any("-" in norm for norm in doc.norm_set):  # "top-right" is a position too
+        return []
     findings: list[Finding] = []
     covered: set[int] = set()
     tokens = doc.tokens
@@ -59,7 +79,11 @@ def detect_spatial(doc: Doc) -> list[Finding]:
                 i += size
                 continue
         i += 1
+    frame_words = doc.lex.frame_words
     for i in range(n):
+        norm = tokens[i].norm
+        if not (norm in frame_words or norm in _OPPOSITES or norm in ("front", "back", "centered") or "-" in norm):
+            continue  # cheap test first: most words cannot start a frame position
         if i in covered or doc.blocked(i) or doc.entity[i] is not None:
             continue
         finding = _frame_position(doc, i)
@@ -93,8 +117,12 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None
     if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
         return None  # "under the stars", "above the clouds": a setting
-    if canonical == "next_to" and obj_head.forms & lex.setting_nouns and obj_head.norm not in _SETTING_HEADS_EXEMPT:
-        return None  # "cows grazing beside a river": where the scene is, not two objects side by side
+    if obj_head.forms & lex.ground_nouns:
+        return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
+    if canonical == "on_top_of" and obj_head.forms & _HEIGHTS:
+        return None  # "on top of a mountain": a place to stand
+    if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
+        return None  # "a balloon over Cappadocia": a named place
     if strength == "weak":
         if obj_head.norm in ("other", "another"):
             return None  # "facing each other": how they are turned, not where they are
@@ -123,6 +151,10 @@ def _frame_position(doc: Doc, i: int) -> Finding | None:
         return (Relation(None, f"{norm}_row", "frame", doc.span_text(i, i + 1)), i, i + 1)
     if norm in _OPPOSITES and i + 2 < n and tokens[i + 1].norm == "or" and tokens[i + 2].norm in _OPPOSITES:
         return (Relation(None, f"{norm}_or_{tokens[i + 2].norm}", None, doc.span_text(i, i + 2)), i, i + 2)
+    if norm in ("centered", "off-center") and i + 3 < n and tokens[i + 1].norm in ("in", "within"):
+        obj = doc.np_after(i + 2)
+        if obj is not None and tokens[obj[1]].norm in lex.frame_nouns:
+            return (Relation(None, "center", "frame", doc.span_text(i, obj[1])), i, obj[1])
     kind = lex.frame_words.get(norm)
     if kind is None:
         return None

@@ -63,6 +63,21 @@ class Token(NamedTuple):
     cap: bool
 
 
+def singular(word: str) -> str:
+    """One best singular guess for display ("puppies" -> "puppy", "glasses" -> "glass", "ones" -> "one")."""
+    if word in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[word]
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
 def forms_of(word: str) -> frozenset[str]:
     """The word plus its plausible singulars; over-generating is harmless because lookups are exact."""
     forms = {word}
@@ -113,20 +128,23 @@ def normalise_word(raw: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _word_tokens(raw: str) -> tuple[tuple[str, frozenset[str]], ...]:
+def _word_tokens(raw: str) -> tuple[tuple[str, frozenset[str], bool], ...]:
     """Normalised word(s) for one raw token: a spelling entry such as "infront" may become two words."""
     norm = normalise_word(raw)
-    return tuple((part, forms_of(part)) for part in norm.split())
+    cap = raw[:1].isupper()
+    return tuple((part, forms_of(part), cap) for part in norm.split())
 
 
 def tokenize(text: str) -> list[Token]:
     """Tokens of ``text`` with spans into it; a token that normalises to two words yields two tokens."""
     tokens: list[Token] = []
+    append = tokens.append
+    make = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
     for match in _TOKEN_RE.finditer(text):
         raw = match.group()
-        cap = raw[:1].isupper()
-        for norm, forms in _word_tokens(raw):
-            tokens.append(Token(raw, match.start(), match.end(), norm, forms, cap))
+        start, end = match.span()
+        for norm, forms, cap in _word_tokens(raw):
+            append(make(Token, (raw, start, end, norm, forms, cap)))
     return tokens
 
 

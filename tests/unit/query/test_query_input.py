@@ -58,6 +58,7 @@ def test_odd_input_gets_an_answer(text: str) -> None:
 def test_warnings_for_unreadable_queries() -> None:
     assert analyze("猫が二匹いる写真").parse.warnings
     assert analyze("🐶🐱🐶").parse.warnings
+    assert analyze("ein Hund ohne Leine am Strand").parse.warnings
     assert analyze("a cat under a table").parse.warnings == ()
 
 
@@ -72,3 +73,51 @@ def test_analyzer_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_seeded_fuzz_never_crashes_and_evidence_is_exact() -> None:
+    import json
+    import random
+    from pathlib import Path
+
+    cases = Path(__file__).with_name("cases.jsonl").read_text(encoding="utf-8").splitlines()
+    words = " ".join(json.loads(line)["query"] for line in cases if line.strip()).split()
+    symbols = [*"-'\"?!.,:;/#+%()[]0123456789", "🐶", "é", "猫", "\x00", "\u200b", "\n", "’", "“"]
+    rng = random.Random(7)
+    for _ in range(1500):
+        pool = words if rng.random() < 0.6 else words + symbols
+        query = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 20)))
+        try:
+            result = analyze(query)
+        except UsageError:
+            continue
+        json.dumps(result.to_dict())
+        for limitation in result.limitations:
+            assert all(evidence in query for evidence in limitation.evidence), query
+
+
+def test_benchmark_script_reports_a_rate() -> None:
+    import json
+    import os
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(repo / "benchmarks" / "query_speed.py"),
+            "--json",
+            "--rounds",
+            "1",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    figures = json.loads(done.stdout)
+    assert figures["queries_per_second"] > 0 and figures["baseline_split_queries_per_second"] > 0
+    assert figures["target_queries_per_second"] == 10_000

@@ -58,3 +58,14 @@ def test_tokens_keep_exact_spans_and_normalise() -> None:
 
 def test_swapped_letters_are_repaired_only_for_key_words() -> None:
     assert [t.norm for t in tokenize("lfet rigth there form")] == ["left", "right", "there", "form"]
+
+
+def test_detector_gates_cover_their_word_lists() -> None:
+    """Detectors skip queries without a cue word; every word that can start a finding must be a cue."""
+    from clipaware.query.counting import COUNT_CUES
+    from clipaware.query.spatial import FRAME_CUES
+    from clipaware.query.tokens import normalise_word
+
+    lexicon = get_lexicon()
+    assert set(lexicon.collectives) <= COUNT_CUES
+    assert {normalise_word(word) for word in lexicon.frame_words} <= FRAME_CUES

@@ -190,3 +190,70 @@ def test_to_dict_shape() -> None:
     }
     ok = analyze("a quiet forest path")
     assert isinstance(ok, QueryAnalysis) and ok.clip_ok and ok.to_dict()["limitations"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a man with a kite and a woman with a drum", {"compositional"}),  # things bound to people
+        ("a girl with a cat and a hamster", set()),  # one owner, nothing to swap
+        ("the horse is taller than the barn", {"compositional"}),  # a comparison binds both sides
+        ("a boy in green and a girl in yellow", {"compositional"}),  # "in <colour>" binds to the person
+        ("a pale-skinned man and a dark-haired woman", {"compositional"}),
+        ("plates stacked on top of each other", {"spatial"}),
+        ("is this a wasp or a hornet?", {"fine_grained"}),
+        ("a Siberian tiger in snow", {"fine_grained"}),
+        ("a Japanese temple", set()),
+        ("who's that singer on stage?", {"fine_grained"}),
+        ("a man who is laughing", set()),
+        ("a drone hovering above the field", set()),
+    ],
+)
+def test_general_rules(query: str, expected: set[str]) -> None:
+    assert _kinds(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "a two-piece swimsuit",
+        "a four-poster bed",
+        "a size 10 shoe",
+        "the number 10 bus",
+        "12 Angry Men poster",
+        "Ocean's Eleven poster",
+        "Apollo 13 launch",
+        "zero gravity astronauts",
+        "No Country for Old Men poster",
+        "eggs over easy",
+        "a jaguar in the jungle",
+        "an overhead shot of a table",
+        "a non-stop flight",
+        "a man in a black and white suit",
+        "Elvis impersonator",
+        "a Persian rug",
+        "a twin bed",
+    ],
+)
+def test_traps_are_clip_ok(query: str) -> None:
+    assert analyze(query).clip_ok, analyze(query).kinds
+
+
+@pytest.mark.parametrize(
+    ("query", "fine"),
+    [
+        ("a Bombay cat", True),  # a capitalised name before cat/dog/horse
+        ("a Norfolk terrier", True),  # any word before a breed-group noun
+        ("a Christmas cat", False),
+        ("a hunting dog", False),
+        ("The Great Wave print", True),  # a title-cased artwork
+        ("a great wave at the beach", False),
+    ],
+)
+def test_breed_and_title_patterns(query: str, fine: bool) -> None:
+    assert analyze(query).has("fine_grained") is fine
+
+
+def test_count_comparison() -> None:
+    counts = analyze("more cats than dogs on the sofa").parse.counts
+    assert [(c.noun, c.op, c.value) for c in counts] == [("cats", "compare", None)]
