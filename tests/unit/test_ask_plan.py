@@ -32,7 +32,7 @@ def test_several_limitations_compose() -> None:
 
 def test_negation_looks_for_the_excluded_thing_and_keeps_the_positive_part() -> None:
     routes = _routes("a beach with no people")
-    assert routes[0] == {"route": "negate", "text": "no people", "excluded": "people"}
+    assert routes[0] == {"route": "negate", "text": "no people", "excluded": "person"}
     assert routes[1]["route"] == "clip" and routes[1]["text"] == "a beach"
     assert [r["route"] for r in _routes("a scene with no triangles")] == ["negate"]  # nothing positive left
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from clipaware.models.coco import coco_class, singular
+from clipaware.models.coco import coco_class
 from clipaware.models.detect import DETR, OWLV2, Detection, choose_detector_name, nms
+from clipaware.query.tokens import singular
 
 
 @pytest.mark.parametrize(

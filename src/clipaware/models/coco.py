@@ -6,6 +6,8 @@ class and OWLv2 (open vocabulary, slower) otherwise; this module does that mappi
 
 from __future__ import annotations
 
+from clipaware.query.tokens import singular
+
 COCO_CLASSES: tuple[str, ...] = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
     "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
@@ -38,29 +40,6 @@ SYNONYMS: dict[str, str] = {
     "phone": "cell phone", "smartphone": "cell phone", "mobile phone": "cell phone", "fridge": "refrigerator",
     "teddy": "teddy bear", "hair dryer": "hair drier", "hotdog": "hot dog", "wineglass": "wine glass",
 }  # fmt: skip
-
-_IRREGULAR_PLURALS = {
-    "mice": "mouse", "knives": "knife", "geese": "goose", "oxen": "ox", "teeth": "tooth", "feet": "foot",
-    "sheep": "sheep", "skis": "skis", "scissors": "scissors", "buses": "bus", "glasses": "glass",
-    "benches": "bench", "sandwiches": "sandwich", "boxes": "box", "dishes": "dish", "couches": "couch",
-    "toothbrushes": "toothbrush", "peaches": "peach", "loaves": "loaf", "leaves": "leaf", "wolves": "wolf",
-}  # fmt: skip
-
-
-def singular(noun: str) -> str:
-    """A plain English singular for count nouns ("puppies" → "puppy", "knives" → "knife")."""
-    word = noun.strip().lower()
-    head, _, last = word.rpartition(" ")
-    prefix = head + " " if head else ""
-    if last in _IRREGULAR_PLURALS:
-        return prefix + _IRREGULAR_PLURALS[last]
-    if last.endswith("ies") and len(last) > 4:
-        return prefix + last[:-3] + "y"
-    if last.endswith(("ches", "shes", "xes", "sses", "zzes")):
-        return prefix + last[:-2]
-    if last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3:
-        return prefix + last[:-1]
-    return word
 
 
 def coco_class(noun: str) -> str | None:

@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 from clipaware.errors import ModelNotAvailableError, UsageError
-from clipaware.models.coco import coco_class, singular
+from clipaware.models.coco import coco_class
+from clipaware.query.tokens import singular
 
 ImageInput = Image.Image | np.ndarray | str | Path
 

@@ -22,6 +22,10 @@ _TOKEN_RE = re.compile(
 )
 
 _IRREGULAR_PLURALS = {
+    "buses": "bus",
+    "sheep": "sheep",
+    "skis": "skis",
+    "scissors": "scissors",
     "men": "man",
     "women": "woman",
     "children": "child",
@@ -64,7 +68,13 @@ class Token(NamedTuple):
 
 
 def singular(word: str) -> str:
-    """One best singular guess for display ("puppies" -> "puppy", "glasses" -> "glass", "ones" -> "one")."""
+    """One best singular guess for display ("puppies" -> "puppy", "glasses" -> "glass", "ones" -> "one").
+
+    A phrase is made singular by its last word ("red cars" -> "red car"), as English marks the head noun.
+    """
+    head, space, word = word.strip().lower().rpartition(" ")
+    if head:
+        return head + space + singular(word)
     if word in _IRREGULAR_PLURALS:
         return _IRREGULAR_PLURALS[word]
     if word.endswith("'s"):

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from clipaware.errors import UsageError
-from clipaware.models.coco import singular
 from clipaware.models.detect import Detector, ImageInput, as_pil, load_detector
 from clipaware.query import QueryAnalysis, analyze
+from clipaware.query.tokens import singular
 from clipaware.tasks.geometry import RELATIONS, Verdict, frame_region_name, in_frame
 from clipaware.tasks.regions import ObjectRef, find, rivals_of
 

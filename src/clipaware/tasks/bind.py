@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from clipaware.models.clip import ClipModel
-from clipaware.models.coco import singular
 from clipaware.models.detect import Detection, Detector, ImageInput, as_pil
+from clipaware.query.tokens import singular
 from clipaware.tasks.regions import ATTRIBUTE_THRESHOLD, ObjectRef, Region, attribute_probability
 
 IMPOSSIBLE = 1e6  # cost of giving a phrase a region of another noun

@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from clipaware.models.clip import ClipModel
-from clipaware.models.coco import singular
 from clipaware.models.detect import Detection, Detector, ImageInput, as_pil
+from clipaware.query.tokens import singular
 
 CROP_CONTEXT = 0.15  # fraction of the box size added around it: a little context helps CLIP name things
 PAD_COLOUR = (124, 116, 104)  # CLIP's mean pixel: padding that reads as "nothing" after normalisation
