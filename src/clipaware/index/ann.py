@@ -1,0 +1,294 @@
+"""Approximate nearest neighbours derived from the index, and an in-memory exact engine.
+
+SQLite stays the single source of truth; everything here is a *derived* copy that can be thrown away:
+
+* :class:`AnnIndex` is a faiss index over the rows of one database, keyed by row id. Its kind is chosen by
+  size: HNSW (graph over 8-bit scalar-quantised vectors, best latency/recall for up to a few hundred
+  thousand vectors, cheap to extend) below :data:`HNSW_BELOW` rows, IVF-PQ above (64-byte codes, so a
+  million 512-d vectors take ~70 MB instead of 1 GB, and training is minutes, not the hours an HNSW
+  build would take on two cores). It only proposes *candidates*: the store re-scores them exactly
+  from its own float16 vectors, so a stale entry (an updated or deleted row) can cost recall but never
+  a wrong score or a deleted file in the answer.
+* It is saved beside the database (``<db>.ann``) with the generation number of the database it was
+  built from and a checksum. A file that is missing, truncated, corrupt, from another database or
+  another model is rebuilt, never trusted. A stale one (older generation) is extended with the rows
+  written since, or rebuilt when too many of its entries went stale or the size calls for another kind.
+* :class:`ExactIndex` holds float16 vectors in faiss (SIMD float16 decoding) split in one shard per
+  core, because faiss parallelises over queries and a single query would otherwise use one core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ANN_SUFFIX = ".ann"
+THRESHOLD_ENV = "CLIPAWARE_ANN_THRESHOLD"
+EXACT_BELOW = 50_000  # exact search streams this many float16 rows from SQLite in ~0.1-0.2 s
+HNSW_BELOW = 300_000  # above: IVF-PQ (HNSW memory and build time grow too much on small machines)
+REBUILD_STALE_FRACTION = 0.2  # extend while under this share of entries is stale; rebuild above
+FORMAT = 1
+_MAGIC = b"CLIPAWARE-ANN\x00"
+
+Chunks = Iterable[tuple[np.ndarray, np.ndarray]]  # (row ids int64, vectors (n, dim) float16/32)
+
+
+def ann_threshold() -> int:
+    """Row count from which searches use the ANN (``CLIPAWARE_ANN_THRESHOLD`` overrides, for tests)."""
+    value = os.environ.get(THRESHOLD_ENV)
+    return int(value) if value else EXACT_BELOW
+
+
+def kind_for(n: int) -> str:
+    return "hnsw" if n < HNSW_BELOW else "ivfpq"
+
+
+def _faiss():  # imported lazily: `clipaware --help` and small indexes never pay for it
+    import faiss
+
+    return faiss
+
+
+@dataclass(frozen=True)
+class AnnInfo:
+    """What the ANN file holds and where it came from (for reports and ``--json``)."""
+
+    kind: str
+    entries: int
+    generation: int
+    action: str  # loaded | extended | rebuilt | built
+    reason: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "entries": self.entries,
+            "generation": self.generation,
+            "action": self.action,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class AnnIndex:
+    """A faiss index over row ids of one database at one generation."""
+
+    def __init__(self, index: object, kind: str, dim: int, generation: int, source: dict[str, str]) -> None:
+        self.index = index
+        self.kind = kind
+        self.dim = dim
+        self.generation = generation
+        self.source = source  # {"uuid": db uuid, "model": model name}: which database it belongs to
+
+    @property
+    def entries(self) -> int:
+        return int(self.index.ntotal)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------------------------- building
+    @classmethod
+    def build(
+        cls,
+        *,
+        dim: int,
+        count: int,
+        chunks: Callable[[], Chunks],
+        sample: Callable[[int], np.ndarray],
+        generation: int,
+        source: dict[str, str],
+        kind: str | None = None,
+    ) -> AnnIndex:
+        """Build from ``chunks()`` (all rows, in pieces). IVF-PQ trains on ``sample(n)`` first."""
+        faiss = _faiss()
+        kind = kind or kind_for(count)
+        if kind == "hnsw":
+            hnsw = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, 32, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 80
+            hnsw.train(np.ascontiguousarray(sample(min(count, 50_000)), dtype=np.float32))
+            index = faiss.IndexIDMap2(hnsw)
+        elif kind == "ivfpq":
+            nlist = int(min(2048, max(64, 2 ** round(np.log2(max(count, 1) ** 0.5 * 2)))))
+            m = next(m for m in (64, 32, 16, 8, 4, 2, 1) if dim % m == 0)
+            quantizer = faiss.IndexFlatIP(dim)
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+            index.cp.niter = 12
+            index.cp.max_points_per_centroid = 40
+            train = np.ascontiguousarray(sample(min(count, nlist * 40)), dtype=np.float32)
+            index.train(train)
+            del train
+        else:
+            raise ValueError(f"unknown ANN kind {kind!r}")
+        ann = cls(index, kind, dim, generation, source)
+        ann.add(chunks())
+        return ann
+
+    def add(self, chunks: Chunks) -> None:
+        """Append rows (an updated row is added again; the store's re-scoring ignores its old entry)."""
+        for ids, vectors in chunks:
+            if len(ids):
+                self.index.add_with_ids(  # type: ignore[attr-defined]
+                    np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+                )
+
+    # ------------------------------------------------------------------------------------ searching
+    def search(self, query: np.ndarray, fetch: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Up to ``fetch`` candidate row ids, best first, only among ``allowed`` ids when given.
+
+        Filtering happens *inside* the search (faiss ID selectors): the graph walk or the inverted lists
+        skip rows that fail the filter, so a selective filter does not starve the result.
+        """
+        faiss = _faiss()
+        q = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)) if allowed is not None else None
+        fetch = max(1, min(fetch, self.entries))
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(64, fetch * 2), sel=sel)
+        else:
+            nlist = self.index.nlist  # type: ignore[attr-defined]
+            params = faiss.SearchParametersIVF(nprobe=min(nlist, max(16, nlist // 32)), sel=sel)
+        _, ids = self.index.search(q, fetch, params=params)  # type: ignore[attr-defined]
+        ids = ids[0]
+        ids = ids[ids >= 0]
+        _, first = np.unique(ids, return_index=True)  # an updated row may be in twice: keep its best
+        return ids[np.sort(first)]
+
+    # ---------------------------------------------------------------------------------------- files
+    def save(self, path: Path) -> None:
+        """Write atomically (temp file + rename): a crash mid-write leaves the old file or none."""
+        payload = _faiss().serialize_index(self.index).tobytes()
+        header = json.dumps(
+            {
+                "format": FORMAT,
+                "kind": self.kind,
+                "dim": self.dim,
+                "generation": self.generation,
+                "entries": self.entries,
+                "source": self.source,
+                "sha256": hashlib.sha256(payload).hexdigest(),
+            }
+        ).encode()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(_MAGIC + len(header).to_bytes(4, "little") + header)
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: Path, source: dict[str, str], dim: int) -> tuple[AnnIndex | None, str]:
+        """The saved index, or ``None`` and why it cannot be trusted (missing, corrupt, foreign)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None, "no ANN file yet"
+        except OSError as exc:
+            return None, f"unreadable ANN file ({exc.strerror or exc})"
+        if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 4:
+            return None, "not an ANN file (bad magic)"
+        start = len(_MAGIC) + 4
+        size = int.from_bytes(data[len(_MAGIC) : start], "little")
+        try:
+            header = json.loads(data[start : start + size])
+        except (ValueError, UnicodeDecodeError):
+            return None, "corrupt ANN header"
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            return None, "ANN file of an unknown format"
+        if header.get("source") != source or header.get("dim") != dim:
+            return None, "ANN file belongs to another database or model"
+        payload = memoryview(data)[start + size :]
+        if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+            return None, "ANN file checksum mismatch (truncated or corrupt)"
+        try:
+            index = _faiss().deserialize_index(np.frombuffer(payload, dtype=np.uint8))
+        except RuntimeError as exc:
+            return None, f"ANN payload unreadable ({str(exc).splitlines()[0][:80]})"
+        ann = cls(index, str(header["kind"]), dim, int(header["generation"]), source)
+        if ann.entries != header.get("entries") or ann.kind not in ("hnsw", "ivfpq"):
+            return None, "ANN file contents disagree with its header"
+        return ann, "loaded"
+
+
+class ExactIndex:
+    """Exact inner-product search over float16 vectors held in memory, one faiss shard per core.
+
+    This is what a long-lived process (a service, the benchmark) keeps to answer exact queries at scale:
+    half the memory of float32, SIMD float16 decoding in faiss, both cores on one query.
+    """
+
+    def __init__(self, dim: int, shards: int | None = None) -> None:
+        faiss = _faiss()
+        self.dim = dim
+        count = max(1, shards or os.cpu_count() or 1)
+        fp16, ip = faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        self._shards = [faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, ip)) for _ in range(count)]
+        self._pool = ThreadPoolExecutor(count) if count > 1 else None
+        self._next = 0
+
+    @property
+    def entries(self) -> int:
+        return sum(int(s.ntotal) for s in self._shards)
+
+    def add(self, chunks: Chunks) -> None:
+        for ids, vectors in chunks:
+            shard = self._shards[self._next % len(self._shards)]
+            self._next += 1
+            shard.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Row ids and exact scores of the ``k`` best rows (among ``allowed`` ids when given)."""
+        faiss = _faiss()
+        q = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)) if allowed is not None else None
+        params = faiss.SearchParameters(sel=sel) if sel is not None else None
+
+        def one(shard: object) -> tuple[np.ndarray, np.ndarray]:
+            kk = min(k, int(shard.ntotal))  # type: ignore[attr-defined]
+            if kk == 0:
+                return np.zeros(0, np.float32), np.zeros(0, np.int64)
+            scores, ids = shard.search(q, kk, params=params)  # type: ignore[attr-defined]
+            return scores[0], ids[0]
+
+        parts = list(self._pool.map(one, self._shards)) if self._pool else [one(s) for s in self._shards]
+        scores = np.concatenate([p[0] for p in parts])
+        ids = np.concatenate([p[1] for p in parts])
+        keep = ids >= 0
+        scores, ids = scores[keep], ids[keep]
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def stream_top_k(chunks: Iterator[tuple[list[str], np.ndarray]], query: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """Exact top ``k`` over rows arriving in chunks, holding one chunk at a time (bounded memory)."""
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    best_paths: list[str] = []
+    best_scores = np.zeros(0, np.float32)
+    for paths, vectors in chunks:
+        if not paths:
+            continue
+        scores = np.asarray(vectors, dtype=np.float32) @ q
+        all_scores = np.concatenate([best_scores, scores])
+        all_paths = best_paths + list(paths)
+        kk = min(k, all_scores.shape[0])
+        picked = np.argpartition(-all_scores, kk - 1)[:kk]
+        picked = picked[np.lexsort((picked, -all_scores[picked]))]
+        best_paths = [all_paths[i] for i in picked]
+        best_scores = all_scores[picked]
+    return list(zip(best_paths, (float(s) for s in best_scores), strict=True))
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
