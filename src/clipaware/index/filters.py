@@ -214,8 +214,9 @@ class Filters:
     def milvus_expr(self) -> tuple[str, bool]:
         """A Milvus boolean expression, and whether a Python post-filter is still needed.
 
-        Milvus ``like`` knows only ``%`` wildcards, so a glob is narrowed to its literal prefix there and
-        checked exactly in Python afterwards (the store over-fetches to keep recall).
+        Milvus ``like`` knows only ``%``/``_`` wildcards and no escapes, so a glob is narrowed to its
+        literal prefix there and checked exactly in Python afterwards (the store over-fetches to keep
+        recall).
         """
         parts: list[str] = []
         post = False
@@ -224,8 +225,11 @@ class Filters:
             return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
         def like_prefix(prefix: str) -> str:
-            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return f"path like {quote(escaped + '%')}"
+            # Milvus ``like`` has no escapes: ``_`` and ``%`` in a path stay wildcards, which matches a
+            # superset, so such a prefix is checked exactly in Python afterwards.
+            nonlocal post
+            post = post or "_" in prefix or "%" in prefix
+            return f"path like {quote(prefix + '%')}"
 
         if self.path_glob:
             literal = re.split(r"[*?\[]", self.path_glob, maxsplit=1)[0]

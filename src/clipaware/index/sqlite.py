@@ -227,6 +227,10 @@ class ImageIndex:
                 raise
             self.conn.commit()
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -278,6 +282,10 @@ class ImageIndex:
     def files(self) -> dict[str, IndexedFile]:
         rows = self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM images")
         return {r[0]: IndexedFile(*r) for r in rows}
+
+    def file_facts(self, path: str) -> IndexedFile | None:
+        row = self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM images WHERE path = ?", (path,)).fetchone()
+        return IndexedFile(*row) if row else None
 
     def same_content(self, sha256: str) -> tuple[np.ndarray, int | None, int | None] | None:
         """Vector and pixel size of any indexed file with this content hash (a moved or copied file)."""
