@@ -44,7 +44,8 @@ def _v3_float16_generations(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE images ADD COLUMN taken_at TEXT")
     conn.execute("ALTER TABLE images ADD COLUMN gen INTEGER NOT NULL DEFAULT 0")
     conn.execute("CREATE INDEX images_gen ON images (gen)")
-    conn.execute("CREATE INDEX images_taken_at ON images (taken_at)")
+    for column in ("taken_at", "mtime_ns", "width", "height"):  # filters select through these, not by scanning
+        conn.execute(f"CREATE INDEX images_{column} ON images ({column})")
     last = 0
     while True:  # convert in id order, a bounded chunk at a time
         rows = conn.execute("SELECT id, embedding FROM images WHERE id > ? ORDER BY id LIMIT 4096", (last,)).fetchall()
