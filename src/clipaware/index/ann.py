@@ -116,7 +116,7 @@ class AnnIndex:
             index = faiss.IndexIDMap2(hnsw)
         elif kind == "ivfpq":
             nlist = int(min(2048, max(64, 2 ** round(np.log2(max(count, 1) ** 0.5 * 2)))))
-            m = next(m for m in (64, 32, 16, 8, 4, 2, 1) if dim % m == 0)
+            m = next((m for m in (64, 32, 16, 8, 4, 2) if dim % m == 0 and dim // m >= 8), 1)  # >= 8 dims/code
             quantizer = faiss.IndexFlatIP(dim)
             index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
             index.cp.niter = 12

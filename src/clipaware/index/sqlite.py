@@ -187,6 +187,28 @@ class ImageIndex:
         return index
 
     @staticmethod
+    def is_blank(path: str | Path) -> bool:
+        """True for a file that a killed first run left unfinished (no schema yet, or no model recorded).
+
+        Creating an index is two commits (schema, then meta); a SIGKILL between them must not leave a
+        file that every later run refuses, so indexing treats a blank file as absent and completes it.
+        """
+        path = Path(path)
+        if not path.is_file() or path.stat().st_size == 0:
+            return True
+        try:
+            conn = sqlite3.connect(path, timeout=30)
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
+                    return tables == 0
+                return conn.execute("SELECT 1 FROM meta WHERE key = 'model'").fetchone() is None
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return False  # a foreign or corrupt file: let open() say so
+
+    @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(path, timeout=30)

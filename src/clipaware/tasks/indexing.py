@@ -140,7 +140,8 @@ def index_paths(
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
 
     requested = model or os.environ.get(MODEL_ENV)
-    existing = open_store(spec) if spec.exists() else None
+    blank = spec.is_sqlite and ImageIndex.is_blank(db_path)  # absent, or a first run killed mid-creation
+    existing = open_store(spec) if not blank and spec.exists() else None
     if existing is not None:
         if requested:
             existing.require_model(canonical_model_name(requested))
