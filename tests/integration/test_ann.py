@@ -185,7 +185,8 @@ def test_migration_v2_to_v3_converts_float32_blobs_to_float16(tmp_path: Path) ->
     conn.execute("INSERT INTO meta VALUES ('model', 'synthetic'), ('dim', ?)", (str(DIM),))
     old = clustered(np.random.default_rng(6), 20)
     conn.executemany(
-        "INSERT INTO images (path, size, mtime_ns, sha256, width, height, embedding, indexed_at) VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO images (path, size, mtime_ns, sha256, width, height, embedding, indexed_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
         [(f"/o/{i}.jpg", 1, 1, f"{i}", 10, 10, v.astype(np.float32).tobytes(), 0.0) for i, v in enumerate(old)],
     )
     conn.commit()
@@ -196,6 +197,7 @@ def test_migration_v2_to_v3_converts_float32_blobs_to_float16(tmp_path: Path) ->
         blob_sizes = {r[0] for r in index.conn.execute("SELECT length(embedding) FROM images")}
         assert blob_sizes == {DIM * 2}
         paths, matrix = index.matrix()
+        assert paths[4] == "/o/4.jpg"
         np.testing.assert_allclose(matrix, old, atol=2e-3)
         assert index.search(old[4], 1)[0][0] == "/o/4.jpg"
         assert index.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
