@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -164,8 +165,12 @@ class AnnIndex:
         return ids[np.sort(first)]
 
     # ---------------------------------------------------------------------------------------- files
-    def save(self, path: Path) -> None:
-        """Write atomically (temp file + rename): a crash mid-write leaves the old file or none."""
+    def save(self, path: Path) -> bool:
+        """Write atomically (temp file + rename): a crash mid-write leaves the old file or none.
+
+        Returns False when the folder is not writable (searching someone else's index): the ANN then
+        lives in memory for this process only, which is slower next time but never wrong.
+        """
         payload = _faiss().serialize_index(self.index).tobytes()
         header = json.dumps(
             {
@@ -178,16 +183,23 @@ class AnnIndex:
                 "sha256": hashlib.sha256(payload).hexdigest(),
             }
         ).encode()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "wb") as fh:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # one per writer
+        except OSError:
+            return False
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
                 fh.write(_MAGIC + len(header).to_bytes(4, "little") + header)
                 fh.write(payload)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
+        except OSError:
+            return False
         finally:
             tmp.unlink(missing_ok=True)
+        return True
 
     @classmethod
     def load(cls, path: Path, source: dict[str, str], dim: int) -> tuple[AnnIndex | None, str]:

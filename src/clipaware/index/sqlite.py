@@ -483,7 +483,8 @@ class ImageIndex:
         """Top ``k`` (path, cosine) for a unit ``query`` among rows passing ``filters``, best first.
 
         Exact when asked, when the index is below :func:`ann_threshold` rows, or when the filter leaves
-        that few (a pre-filtered exact scan then beats any approximation). Otherwise the ANN proposes
+        that few or fewer than the candidates the ANN would fetch (a pre-filtered exact scan then beats
+        any approximation). Otherwise the ANN proposes
         candidates, restricted to the filter inside the search, and they are re-scored exactly from the
         stored vectors; if re-scoring leaves fewer than ``k`` (stale entries), it fetches four times more,
         up to the whole index.
@@ -494,11 +495,11 @@ class ImageIndex:
         matching = total if filters.empty else self.count(filters)
         if matching == 0 or k < 1:
             return []
-        if exact or total < threshold or matching < threshold:
-            return self._exact_search(query, k, filters)
+        fetch = max(10 * k, 100)
+        if exact or total < threshold or matching < threshold or fetch >= matching:
+            return self._exact_search(query, k, filters)  # a scan of this few is cheaper than candidates
         ann, _ = self.ann()
         allowed = None if filters.empty else self.ids(filters)
-        fetch = max(10 * k, 100)
         while True:
             candidates = ann.search(query, fetch, allowed)
             paths, vectors = self.rows_by_id(candidates, filters)
