@@ -36,6 +36,10 @@ THRESHOLD_ENV = "CLIPAWARE_ANN_THRESHOLD"
 EXACT_BELOW = 50_000  # exact search streams this many float16 rows from SQLite in ~0.1-0.2 s
 HNSW_BELOW = 100_000  # above: IVF-PQ (measured on 2 cores: HNSW builds 2-3x slower and answers slower)
 REBUILD_STALE_FRACTION = 0.2  # extend while under this share of entries is stale; rebuild above
+# Candidates fetched per wanted result before exact re-scoring. HNSW over 8-bit codes ranks almost
+# exactly; 64-byte PQ codes blur near-ties (many images about equally close to the query), so IVF-PQ
+# proposes more and the exact float16 re-score picks the true top k among them.
+CANDIDATES = {"hnsw": (10, 100), "ivfpq": (50, 500)}  # kind -> (per result, at least)
 FORMAT = 1
 _MAGIC = b"CLIPAWARE-ANN\x00"
 
@@ -50,6 +54,11 @@ def ann_threshold() -> int:
 
 def kind_for(n: int) -> str:
     return "hnsw" if n < HNSW_BELOW else "ivfpq"
+
+
+def candidates_for(kind: str, k: int) -> int:
+    per, least = CANDIDATES[kind]
+    return max(per * k, least)
 
 
 def _faiss():  # imported lazily: `clipaware --help` and small indexes never pay for it
@@ -239,7 +248,9 @@ class ExactIndex:
     """Exact inner-product search over float16 vectors held in memory, one faiss shard per core.
 
     This is what a long-lived process (a service, the benchmark) keeps to answer exact queries at scale:
-    half the memory of float32, SIMD float16 decoding in faiss, both cores on one query.
+    half the memory of float32, SIMD float16 decoding in faiss, both cores on one query. The same bytes
+    also serve re-ranking of ANN candidates (:meth:`vectors`, a zero-copy view of faiss' float16 codes),
+    so holding vectors costs one copy, not two.
     """
 
     def __init__(self, dim: int, shards: int | None = None) -> None:
@@ -247,9 +258,10 @@ class ExactIndex:
         self.dim = dim
         count = max(1, shards or os.cpu_count() or 1)
         fp16, ip = faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
-        self._shards = [faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, ip)) for _ in range(count)]
+        self._shards = [faiss.IndexScalarQuantizer(dim, fp16, ip) for _ in range(count)]
+        self._ids: list[list[np.ndarray]] = [[] for _ in range(count)]  # row ids by position, per shard
         self._pool = ThreadPoolExecutor(count) if count > 1 else None
-        self._next = 0
+        self._lookup: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def entries(self) -> int:
@@ -257,30 +269,68 @@ class ExactIndex:
 
     def add(self, chunks: Chunks) -> None:
         for ids, vectors in chunks:
-            shard = self._shards[self._next % len(self._shards)]
-            self._next += 1
-            shard.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+            shard = min(range(len(self._shards)), key=lambda i: self._shards[i].ntotal)
+            self._shards[shard].add(np.ascontiguousarray(vectors, dtype=np.float32))
+            self._ids[shard].append(np.asarray(ids, dtype=np.int64))
+        self._lookup = None
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted row ids, their shard, their position): from row ids to stored vectors."""
+        if self._lookup is None:
+            ids = [np.concatenate(parts) if parts else np.zeros(0, np.int64) for parts in self._ids]
+            self._flat_ids = ids
+            all_ids = np.concatenate(ids)
+            shard = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(ids)])
+            pos = np.concatenate([np.arange(len(p), dtype=np.int64) for p in ids])
+            order = np.argsort(all_ids, kind="stable")
+            self._lookup = (all_ids[order], shard[order], pos[order])
+        return self._lookup
+
+    def _codes(self, shard: int) -> np.ndarray:
+        index = self._shards[shard]
+        n = int(index.ntotal)
+        raw = _faiss().rev_swig_ptr(index.codes.data(), n * self.dim * 2)
+        return np.frombuffer(raw, dtype=np.uint8).view(np.float16).reshape(n, self.dim)
+
+    def vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The held (row ids, float32 vectors) among ``ids`` (ids not held are left out)."""
+        sorted_ids, shard, pos = self._index()
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.clip(np.searchsorted(sorted_ids, ids), 0, max(len(sorted_ids) - 1, 0))
+        found = (sorted_ids[at] == ids) if len(sorted_ids) else np.zeros(len(ids), bool)
+        ids, at = ids[found], at[found]
+        out = np.empty((len(ids), self.dim), np.float32)
+        for s in range(len(self._shards)):
+            mine = shard[at] == s
+            if mine.any():
+                out[mine] = self._codes(s)[pos[at[mine]]]
+        return ids, out
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Row ids and exact scores of the ``k`` best rows (among ``allowed`` ids when given)."""
         faiss = _faiss()
+        sorted_ids, shard_of, pos_of = self._index()
         q = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
-        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)) if allowed is not None else None
+        selectors: list[object | None] = [None] * len(self._shards)
+        if allowed is not None:
+            allowed = np.asarray(allowed, dtype=np.int64)
+            at = np.clip(np.searchsorted(sorted_ids, allowed), 0, max(len(sorted_ids) - 1, 0))
+            at = at[sorted_ids[at] == allowed] if len(sorted_ids) else at[:0]
+            selectors = [faiss.IDSelectorBatch(pos_of[at[shard_of[at] == s]]) for s in range(len(self._shards))]
 
-        def one(shard: object) -> tuple[np.ndarray, np.ndarray]:
-            kk = min(k, int(shard.ntotal))  # type: ignore[attr-defined]
+        def one(s: int) -> tuple[np.ndarray, np.ndarray]:
+            kk = min(k, int(self._shards[s].ntotal))
             if kk == 0:
                 return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            # One params object per thread: IndexIDMap2 swaps its selector in place while searching.
-            params = faiss.SearchParameters(sel=sel) if sel is not None else None
-            scores, ids = shard.search(q, kk, params=params)  # type: ignore[attr-defined]
-            return scores[0], ids[0]
+            params = faiss.SearchParameters(sel=selectors[s]) if selectors[s] is not None else None
+            scores, positions = self._shards[s].search(q, kk, params=params)
+            keep = positions[0] >= 0
+            return scores[0][keep], self._flat_ids[s][positions[0][keep]]
 
-        parts = list(self._pool.map(one, self._shards)) if self._pool else [one(s) for s in self._shards]
+        shards = range(len(self._shards))
+        parts = list(self._pool.map(one, shards)) if self._pool else [one(s) for s in shards]
         scores = np.concatenate([p[0] for p in parts])
         ids = np.concatenate([p[1] for p in parts])
-        keep = ids >= 0
-        scores, ids = scores[keep], ids[keep]
         order = np.lexsort((ids, -scores))[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]
 
