@@ -13,7 +13,7 @@ import fnmatch
 import io
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -133,7 +133,7 @@ class Filters:
 
     @property
     def empty(self) -> bool:
-        return all(v is None for v in asdict(self).values())
+        return all(getattr(self, f.name) is None for f in fields(self))  # asdict() costs ~5 µs per search
 
     def to_dict(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if v is not None}

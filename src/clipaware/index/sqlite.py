@@ -300,7 +300,7 @@ class ImageIndex:
         """Row count, remembered per generation: ``COUNT(*)`` walks a whole index (~20 ms at 1M rows),
         far more than an ANN query."""
         generation = self.generation
-        if self._count is None or self._count[0] != generation or self.conn.in_transaction:
+        if self._count is None or self._count[0] != generation:
             count = int(self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
             self._count = (generation, count)
             return count
