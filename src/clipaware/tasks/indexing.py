@@ -187,10 +187,11 @@ def index_paths(
 
     def flush() -> None:
         if batch and ray is None:
-            vectors = writer.model.embed_pil([p.decoded.image for p in batch])  # type: ignore[union-attr]
+            decoded = [p.decoded for p in batch if p.decoded is not None]
+            vectors = writer.model.embed_pil([d.image for d in decoded])
             writer.index.upsert(
-                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.decoded.width, p.decoded.height, v, p.taken_at)  # type: ignore[union-attr]
-                for p, v in zip(batch, vectors, strict=True)
+                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, d.width, d.height, v, p.taken_at)
+                for p, d, v in zip(batch, decoded, vectors, strict=True)
             )
             for p in batch:
                 counts["updated" if p.is_update else "added"] += 1
