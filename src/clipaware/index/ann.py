@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -372,9 +371,3 @@ def stream_top_k(chunks: Iterator[tuple[list[str], np.ndarray]], query: np.ndarr
         best_paths = [all_paths[i] for i in picked]
         best_scores = all_scores[picked]
     return list(zip(best_paths, (float(s) for s in best_scores), strict=True))
-
-
-def timed(fn: Callable[[], object]) -> tuple[object, float]:
-    start = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - start
