@@ -112,7 +112,7 @@ def committed(db: Path) -> dict[str, tuple[float, bytes]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-@pytest.mark.slow  # ~25 s on an idle 2-core machine, 4 min when it is shared: CI runs it explicitly
+@pytest.mark.slow  # 69 s to 4 min on this shared 2-core machine (20 forked runs): CI runs it explicitly
 def test_sigkill_at_random_points_never_corrupts_and_resumes(tiny_clip_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -16,7 +16,6 @@ from clipaware.tasks.indexing import index_paths
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'clipaware[dev]')")
 
 
-@pytest.mark.slow  # a Ray start-up plus 300 images: ~50 s on a shared 2-core machine; CI runs it explicitly
 def test_ray_pipeline_equals_single_process(tiny_clip_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     (folder / "sub").mkdir(parents=True)
