@@ -8,6 +8,7 @@ single line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -64,6 +65,21 @@ K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
 DETECTOR_OPT = typer.Option(
     "auto", "--detector", help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder."
 )
+STORE_OPT = typer.Option(
+    None,
+    "--store",
+    help="Where vectors live instead of --db: FILE (SQLite), milvus://HOST:PORT[/COLLECTION], milvus-lite:FILE.",
+)
+EXACT_OPT = typer.Option(False, "--exact", help="Scan every vector instead of the ANN index (slower, exact).")
+GLOB_OPT = typer.Option(None, "--glob", help="Only paths matching this glob (* crosses folders), e.g. '*/2024/*'.")
+FOLDER_OPT = typer.Option(None, "--folder", help="Only images under this folder.")
+TAKEN_AFTER_OPT = typer.Option(None, "--taken-after", help="EXIF date taken on/after YYYY[-MM[-DD[THH:MM]]].")
+TAKEN_BEFORE_OPT = typer.Option(None, "--taken-before", help="EXIF date taken on/before (whole period included).")
+MOD_AFTER_OPT = typer.Option(None, "--modified-after", help="File modified on/after this date.")
+MOD_BEFORE_OPT = typer.Option(None, "--modified-before", help="File modified on/before this date.")
+MIN_W_OPT = typer.Option(None, "--min-width", min=1, help="At least this many pixels wide.")
+MIN_H_OPT = typer.Option(None, "--min-height", min=1, help="At least this many pixels high.")
+RAY_ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.\-]+:\d+)$")
 
 
 def _print_hits(hits: list, as_json: bool, title: str) -> None:
@@ -85,6 +101,13 @@ def index_cmd(
     db: Path | None = typer.Option(None, "--db", help="Index file (default: .clipaware.db in the first folder)."),
     model: str | None = MODEL_OPT,
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Images per forward pass."),
+    store: str | None = STORE_OPT,
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Decode and embed on Ray: --ray alone starts a local Ray; --ray ADDRESS (host:port, ray://…, auto) "
+        "joins a cluster.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Embed new and changed images under PATHS into the index; drop removed ones."""
@@ -92,7 +115,7 @@ def index_cmd(
     from clipaware.tasks.indexing import index_paths
 
     with progress_bar(not as_json, "indexing") as progress:
-        report = index_paths(paths, db=db, model=model, batch_size=batch_size, progress=progress)
+        report = index_paths(paths, db=store or db, model=model, batch_size=batch_size, progress=progress, ray=ray)
     if as_json:
         emit_json(report.to_dict())
         return
@@ -111,19 +134,40 @@ def search_cmd(
     image: Path | None = typer.Option(None, "--image", help="Search by this image instead of text."),
     k: int = K_OPT,
     db: Path | None = DB_OPT,
+    store: str | None = STORE_OPT,
     model: str | None = MODEL_OPT,
     routed: bool = typer.Option(
         False, "--routed", help="Check CLIP's candidates through the routes the query needs (count, relate, …)."
     ),
     candidates: int = typer.Option(50, "--candidates", min=1, help="With --routed: how many CLIP hits to check."),
     detector: str = DETECTOR_OPT,
+    exact: bool = EXACT_OPT,
+    glob: str | None = GLOB_OPT,
+    folder: Path | None = FOLDER_OPT,
+    taken_after: str | None = TAKEN_AFTER_OPT,
+    taken_before: str | None = TAKEN_BEFORE_OPT,
+    modified_after: str | None = MOD_AFTER_OPT,
+    modified_before: str | None = MOD_BEFORE_OPT,
+    min_width: int | None = MIN_W_OPT,
+    min_height: int | None = MIN_H_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Rank indexed images by similarity to TEXT (or to --image); --routed checks each hit."""
-    from clipaware.index.sqlite import ImageIndex
+    """Rank indexed images by similarity to TEXT (or to --image), optionally filtered; --routed checks each hit."""
+    from clipaware.index.filters import Filters
+    from clipaware.index.store import open_store
     from clipaware.tasks.search import search
 
-    with ImageIndex.open(db) as index:
+    filters = Filters.build(
+        path_glob=glob,
+        folder=folder,
+        taken_after=taken_after,
+        taken_before=taken_before,
+        modified_after=modified_after,
+        modified_before=modified_before,
+        min_width=min_width,
+        min_height=min_height,
+    )
+    with open_store(store or db) as index:
         if routed:
             from clipaware.tasks.ask import Toolkit
             from clipaware.tasks.routed import routed_search
@@ -132,7 +176,9 @@ def search_cmd(
             if text is None:
                 raise UsageError("--routed needs a text query")
             kit = Toolkit(clip=model_for(index, model), detector=detector)
-            result = routed_search(index, text, k=k, candidates=candidates, kit=kit, model=model)
+            result = routed_search(
+                index, text, k=k, candidates=candidates, kit=kit, model=model, filters=filters, exact=exact or None
+            )
             if as_json:
                 emit_json(result.to_dict())
                 return
@@ -144,7 +190,7 @@ def search_cmd(
             for item in result.skipped:
                 err.print(f"skipped {item.path}: {item.reason}")
             return
-        hits = search(index, text=text, image=image, k=k, model=model)
+        hits = search(index, text=text, image=image, k=k, model=model, filters=filters, exact=exact or None)
     _print_hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
 
@@ -153,30 +199,37 @@ def similar_cmd(
     image: Path = typer.Argument(..., help="The image to find look-alikes of."),
     k: int = K_OPT,
     db: Path | None = DB_OPT,
+    store: str | None = STORE_OPT,
+    exact: bool = EXACT_OPT,
+    glob: str | None = GLOB_OPT,
+    folder: Path | None = FOLDER_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Indexed images most similar to IMAGE (IMAGE itself left out)."""
-    from clipaware.index.sqlite import ImageIndex
+    from clipaware.index.filters import Filters
+    from clipaware.index.store import open_store
     from clipaware.tasks.search import similar
 
-    with ImageIndex.open(db) as index:
-        hits = similar(index, image, k=k)
+    with open_store(store or db) as index:
+        filters = Filters.build(path_glob=glob, folder=folder)
+        hits = similar(index, image, k=k, filters=filters, exact=exact or None)
     _print_hits(hits, as_json, f"similar to {image}")
 
 
 @app.command("duplicates")
 def duplicates_cmd(
     db: Path | None = DB_OPT,
+    store: str | None = STORE_OPT,
     threshold: float = typer.Option(
         0.95, "--threshold", help="Cosine similarity at or above which two images count as near-duplicates."
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Groups of near-duplicate images in the index (re-encodes, resizes, light crops)."""
-    from clipaware.index.sqlite import ImageIndex
+    from clipaware.index.store import open_store
     from clipaware.tasks.duplicates import find_duplicates
 
-    with ImageIndex.open(db) as index:
+    with open_store(store or db) as index:
         groups = find_duplicates(index, threshold)
     if as_json:
         emit_json([g.to_dict() for g in groups])
@@ -397,10 +450,24 @@ def check(
 # --- end check ---
 
 
+def _ray_flag(argv: list[str]) -> list[str]:
+    """``--ray`` may stand alone (start a local Ray): give it the value ``local`` unless an address follows.
+
+    Click options take a value or none, not "maybe one"; an address is recognised by its shape
+    (``host:port``, ``ray://…``, ``auto``, ``local``) so ``--ray photos/`` still indexes ``photos/`` locally.
+    """
+    out_args: list[str] = []
+    for i, arg in enumerate(argv):
+        out_args.append(arg)
+        if arg == "--ray" and (i + 1 >= len(argv) or not RAY_ADDRESS.match(argv[i + 1])):
+            out_args.append("local")
+    return out_args
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning our errors into one line and an exit code."""
     try:
-        app()  # standalone: typer/click handle --help, usage errors and their exit codes
+        app(args=_ray_flag(sys.argv[1:]))  # standalone: typer/click handle --help, usage errors and their exit codes
     except ClipawareError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         sys.exit(exc.exit_code)

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import IMAGE_SUFFIXES, DecodedImage, content_hash, decode_image, read_file
+from clipaware.index.ann import ann_threshold
+from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, NewEmbedding
+from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
 from clipaware.models.clip import ClipModel
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import MODEL_ENV, resolve_model_name
@@ -36,9 +39,11 @@ class IndexReport:
     removed: int
     unchanged: int
     skipped: tuple[Skipped, ...]
+    ann: dict[str, object] | None = None  # the ANN file brought up to date (large SQLite indexes only)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "ann": self.ann,
             "db": self.db,
             "model": self.model,
             "added": self.added,
@@ -57,15 +62,16 @@ class _Pending:
     size: int
     mtime_ns: int
     sha256: str
-    decoded: DecodedImage
+    decoded: DecodedImage | None  # None: decoding is left to the Ray workers
     is_update: bool
+    taken_at: str | None = None
 
 
 class _Writer:
     """Opens the model and the index on first need, so an unchanged re-index never loads a model."""
 
-    def __init__(self, db_path: Path, model_name: str, index: ImageIndex | None) -> None:
-        self.db_path, self.model_name, self._index = db_path, model_name, index
+    def __init__(self, store: StoreSpec, model_name: str, index: VectorStore | None) -> None:
+        self.store, self.model_name, self._index = store, model_name, index
         self._model: ClipModel | None = None
 
     @property
@@ -75,13 +81,13 @@ class _Writer:
         return self._model
 
     @property
-    def index(self) -> ImageIndex:
+    def index(self) -> VectorStore:
         if self._index is None:
-            self._index = ImageIndex.create_or_open(self.db_path, self.model_name, self.model.embedding_dim)
+            self._index = create_store(self.store, self.model_name, self.model.embedding_dim)
         return self._index
 
     @property
-    def opened(self) -> ImageIndex | None:
+    def opened(self) -> VectorStore | None:
         return self._index
 
 
@@ -113,11 +119,15 @@ def index_paths(
     model: str | None = None,
     batch_size: int = 32,
     progress: Report | None = None,
+    ray: str | None = None,
 ) -> IndexReport:
     """Bring the index at ``db`` up to date with the images under ``paths``.
 
-    ``model`` (or ``CLIPAWARE_MODEL``) must match the model an existing index was built with.
-    ``progress(done, total)`` is called as changed files are read and embedded, for a progress bar.
+    ``db`` is an SQLite file or any store name (``milvus://HOST:PORT``, ``milvus-lite:FILE``; see
+    :mod:`clipaware.index.store`). ``model`` (or ``CLIPAWARE_MODEL``) must match the model an existing
+    index was built with. ``progress(done, total)`` is called as changed files are read and embedded.
+    ``ray`` (a Ray address, or ``"local"`` to start one here) decodes and embeds on a Ray cluster
+    instead of in this process; everything else (what to embed, what to write) stays the same.
     """
     if not paths:
         raise UsageError("give at least one folder or image file to index")
@@ -125,11 +135,13 @@ def index_paths(
     for root, given in zip(roots, paths, strict=True):
         if not root.exists():
             raise UsageError(f"no such file or folder: {given}")
-    db_path = Path(db).expanduser().resolve() if db else default_db_for(paths)
-    own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal")}
+    spec = StoreSpec.parse(db if db else default_db_for(paths))
+    db_path = Path(spec.target)
+    own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
 
     requested = model or os.environ.get(MODEL_ENV)
-    existing = ImageIndex.open(db_path) if db_path.is_file() else None
+    blank = spec.is_sqlite and ImageIndex.is_blank(db_path)  # absent, or a first run killed mid-creation
+    existing = open_store(spec) if not blank and spec.exists() else None
     if existing is not None:
         if requested:
             existing.require_model(canonical_model_name(requested))
@@ -168,17 +180,18 @@ def index_paths(
             to_read.append((key, st.st_size, st.st_mtime_ns))
 
     # Pass 2: read, hash, decode and embed what may have changed, in batches.
-    writer = _Writer(db_path, model_name, existing)
+    writer = _Writer(spec, model_name, existing)
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
     batch: list[_Pending] = []
 
     def flush() -> None:
-        if batch:
-            vectors = writer.model.embed_pil([p.decoded.image for p in batch])
+        if batch and ray is None:
+            decoded = [p.decoded for p in batch if p.decoded is not None]
+            vectors = writer.model.embed_pil([d.image for d in decoded])
             writer.index.upsert(
-                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.decoded.width, p.decoded.height, v)
-                for p, v in zip(batch, vectors, strict=True)
+                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, d.width, d.height, v, p.taken_at)
+                for p, d, v in zip(batch, decoded, vectors, strict=True)
             )
             for p in batch:
                 counts["updated" if p.is_update else "added"] += 1
@@ -194,12 +207,13 @@ def index_paths(
                 counts["unchanged"] += 1
                 continue
             same = writer.opened.same_content(sha) if writer.opened is not None else None
+            taken_at = taken_at_from_bytes(data)
             if same is not None:  # moved or copied file: same bytes, same vector
                 vector, width, height = same
-                writer.index.upsert([NewEmbedding(key, size, mtime_ns, sha, width, height, vector)])
+                writer.index.upsert([NewEmbedding(key, size, mtime_ns, sha, width, height, vector, taken_at)])
                 counts["updated" if record is not None else "added"] += 1
                 continue
-            decoded = decode_image(data, key, writer.model.image_size)
+            decoded = decode_image(data, key, writer.model.image_size) if ray is None else None
         except ImageLoadError as exc:
             skipped.append(Skipped(key, exc.reason))
             new_skips.append((key, size, mtime_ns, exc.reason))
@@ -209,10 +223,36 @@ def index_paths(
         finally:
             if progress:
                 progress(done, len(to_read))
-        batch.append(_Pending(key, size, mtime_ns, sha, decoded, record is not None))
-        if len(batch) >= batch_size:
+        batch.append(_Pending(key, size, mtime_ns, sha, decoded, record is not None, taken_at))
+        if len(batch) >= batch_size and ray is None:
             flush()
     flush()
+    if ray is not None and batch:  # one Ray Data pipeline over everything left to embed
+        from clipaware.tasks.distributed import embed_on_ray
+
+        pending = {p.path: p for p in batch}
+        for rows, failures in embed_on_ray(batch, writer.model_name, address=ray, batch_size=batch_size):
+            writer.index.upsert(
+                NewEmbedding(
+                    r.path,
+                    pending[r.path].size,
+                    pending[r.path].mtime_ns,
+                    pending[r.path].sha256,
+                    r.width,
+                    r.height,
+                    r.embedding,
+                    pending[r.path].taken_at,
+                )
+                for r in rows
+            )
+            for r in rows:
+                counts["updated" if pending[r.path].is_update else "added"] += 1
+            for path, reason in failures:
+                p = pending[path]
+                skipped.append(Skipped(path, reason))
+                new_skips.append((path, p.size, p.mtime_ns, reason))
+                if p.is_update:
+                    stale.append(path)
 
     # Pass 3: remember the failures; forget what vanished from the indexed folders (other folders stay).
     if new_skips:
@@ -226,5 +266,9 @@ def index_paths(
         fixed_or_gone = [p for p in known_bad if p not in failed and (p in seen or _under(p, roots))]
         if fixed_or_gone:
             index.forget_skips(fixed_or_gone)
+        ann = None
+        if isinstance(index, ImageIndex) and len(index) >= ann_threshold():
+            ann = index.ann()[1].to_dict()  # now, so that the next search does not pay for it
         index.close()
-    return IndexReport(str(db_path), model_name, skipped=tuple(skipped), **counts)
+        return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, **counts)
+    return IndexReport(str(db_path) if spec.is_sqlite else str(db), model_name, skipped=tuple(skipped), **counts)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clipaware.errors import ImageLoadError
-from clipaware.index.sqlite import ImageIndex
+from clipaware.index.filters import Filters
+from clipaware.index.store import VectorStore
 from clipaware.query import analyze
 from clipaware.tasks.ask import Toolkit, ask
 from clipaware.tasks.results import Hit, Skipped
@@ -60,18 +61,20 @@ def _kept(answer: Any) -> bool:
 
 
 def routed_search(
-    index: ImageIndex,
+    index: VectorStore,
     query: str,
     *,
     k: int = 10,
     candidates: int = DEFAULT_CANDIDATES,
     kit: Toolkit | None = None,
     model: str | None = None,
+    filters: Filters | None = None,
+    exact: bool | None = None,
 ) -> RoutedSearch:
     """Search ``query`` with CLIP, then keep the candidates whose routed answer holds."""
     analysis = analyze(query)
     kit = kit or Toolkit(clip=model_for(index, model))
-    pool: list[Hit] = search(index, text=query, k=max(k, candidates), model=model)
+    pool: list[Hit] = search(index, text=query, k=max(k, candidates), model=model, filters=filters, exact=exact)
     if not analysis.limitations:
         hits = tuple(RoutedHit(h.path, h.score, True, [{"route": "clip"}]) for h in pool[:k])
         return RoutedSearch(analysis.query, ("clip",), len(pool), hits, ())

@@ -1,8 +1,11 @@
-"""Search an index by text or by image, and find images similar to one image (exact cosine search).
+"""Search an index by text or by image, and find images similar to one image.
 
-Vectors are unit length, so cosine similarity is a dot product; the top ``k`` come from
-``argpartition`` (linear time) and only those are sorted. The query is encoded with the model the
-index was built with, whatever the caller would otherwise default to.
+Vectors are unit length, so cosine similarity is a dot product. The store decides how to find the top
+``k``: the SQLite index scans exactly below a size threshold and asks its ANN above it (re-scoring the
+candidates exactly), Milvus uses its own index; ``exact=True`` forces a full scan. Filters (path glob,
+folder, date taken, mtime, pixel size) are applied inside the search, not after it, so they cost no
+recall. The query is encoded with the model the index was built with, whatever the caller would
+otherwise default to.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import numpy as np
 
 from clipaware.errors import UsageError
 from clipaware.images import ImageSource
-from clipaware.index.sqlite import ImageIndex
+from clipaware.index.filters import Filters
+from clipaware.index.store import VectorStore
 from clipaware.models.clip import ClipModel
 from clipaware.models.hub import canonical_model_name
 from clipaware.tasks.results import Hit
@@ -30,19 +34,18 @@ def top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, floa
     return [(int(i), float(scores[i])) for i in picked]
 
 
-def model_for(index: ImageIndex, model: str | None = None) -> ClipModel:
+def model_for(index: VectorStore, model: str | None = None) -> ClipModel:
     """The index's own model; a different explicitly requested one is refused."""
     if model:
         index.require_model(canonical_model_name(model))
     return ClipModel.load(index.model_name)
 
 
-def image_vector(index: ImageIndex, image: ImageSource, model: str | None = None) -> np.ndarray:
+def image_vector(index: VectorStore, image: ImageSource, model: str | None = None) -> np.ndarray:
     """The stored vector of an indexed, unchanged file; otherwise the image is embedded now."""
     if isinstance(image, (str, Path)):
         path = Path(image).expanduser().resolve()
-        files = index.files()
-        record = files.get(str(path))
+        record = index.file_facts(str(path))
         if record is not None and path.is_file():
             st = path.stat()
             if (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns):
@@ -54,15 +57,17 @@ def image_vector(index: ImageIndex, image: ImageSource, model: str | None = None
 
 
 def search(
-    index: ImageIndex,
+    index: VectorStore,
     *,
     text: str | None = None,
     image: ImageSource | None = None,
     k: int = 10,
     model: str | None = None,
     exclude: frozenset[str] = frozenset(),
+    filters: Filters | None = None,
+    exact: bool | None = None,
 ) -> list[Hit]:
-    """Rank the index against a text or an image query (exactly one of them)."""
+    """Rank the index against a text or an image query (exactly one of them), among ``filters``."""
     if (text is None) == (image is None):
         raise UsageError("search needs a text query or --image FILE (one of them)")
     if k < 1:
@@ -73,12 +78,19 @@ def search(
         query = model_for(index, model).encode_texts([text])[0]
     else:
         query = image_vector(index, image, model)  # type: ignore[arg-type]
-    paths, matrix = index.matrix()
-    hits = top_k(matrix, query, k + len(exclude))
-    return [Hit(paths[i], s) for i, s in hits if paths[i] not in exclude][:k]
+    hits = index.search(query, k + len(exclude), filters, exact=exact)
+    return [Hit(p, s) for p, s in hits if p not in exclude][:k]
 
 
-def similar(index: ImageIndex, image: str | Path, *, k: int = 10, model: str | None = None) -> list[Hit]:
+def similar(
+    index: VectorStore,
+    image: str | Path,
+    *,
+    k: int = 10,
+    model: str | None = None,
+    filters: Filters | None = None,
+    exact: bool | None = None,
+) -> list[Hit]:
     """Images most like ``image``, the image itself left out."""
     path = str(Path(image).expanduser().resolve())
-    return search(index, image=image, k=k, model=model, exclude=frozenset({path}))
+    return search(index, image=image, k=k, model=model, exclude=frozenset({path}), filters=filters, exact=exact)

@@ -1,0 +1,139 @@
+"""The store protocol: what indexing and search need from wherever embeddings live.
+
+Two implementations: :class:`~clipaware.index.sqlite.ImageIndex` (one SQLite file, the default, with a
+derived faiss ANN) and :class:`~clipaware.index.milvus.MilvusStore` (a Milvus server or cluster for many
+machines, or Milvus Lite in a file). Tasks only talk to this protocol, so the same indexing and search
+code, and the same test-suite, run against both.
+
+A store is named by one string (``--store`` / ``--db``):
+
+* ``FILE`` or ``sqlite:FILE``: the embedded SQLite index;
+* ``milvus://HOST:PORT[/COLLECTION]``: a Milvus server (collection ``clipaware`` by default);
+* ``milvus-lite:FILE[#COLLECTION]``: Milvus Lite, embedded in a local file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from clipaware.errors import UsageError
+from clipaware.index.filters import Filters
+from clipaware.index.sqlite import ImageIndex, IndexedFile, NewEmbedding, find_default_db
+
+DEFAULT_COLLECTION = "clipaware"
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Image rows (path, file facts, pixel size, date taken, unit vector) plus the files that failed."""
+
+    @property
+    def location(self) -> str: ...  # how to name it to a person (a path or a URI)
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def require_model(self, model_name: str | None) -> None: ...
+
+    def __len__(self) -> int: ...
+
+    def files(self) -> dict[str, IndexedFile]: ...
+
+    def file_facts(self, path: str) -> IndexedFile | None: ...
+
+    def skipped_files(self) -> dict[str, tuple[int, int, str]]: ...
+
+    def same_content(self, sha256: str) -> tuple[np.ndarray, int | None, int | None] | None: ...
+
+    def embedding_for_path(self, path: str) -> np.ndarray | None: ...
+
+    def matrix(self) -> tuple[list[str], np.ndarray]: ...
+
+    def search(
+        self, query: np.ndarray, k: int, filters: Filters | None = None, *, exact: bool | None = None
+    ) -> list[tuple[str, float]]: ...
+
+    def upsert(self, rows: Iterable[NewEmbedding]) -> None: ...
+
+    def touch(self, path: str, size: int, mtime_ns: int) -> None: ...
+
+    def remove(self, paths: Iterable[str]) -> int: ...
+
+    def record_skips(self, rows: Iterable[tuple[str, int, int, str]]) -> None: ...
+
+    def forget_skips(self, paths: Iterable[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """A parsed store name: ``kind`` is ``sqlite``, ``milvus`` or ``milvus-lite``."""
+
+    kind: str
+    target: str  # SQLite/Lite file path, or the Milvus server URI
+    collection: str = DEFAULT_COLLECTION
+
+    @classmethod
+    def parse(cls, spec: str | Path) -> StoreSpec:
+        text = str(spec)
+        if text.startswith("milvus://"):
+            rest = text[len("milvus://") :]
+            host, _, collection = rest.partition("/")
+            if not host:
+                raise UsageError("--store milvus://HOST:PORT[/COLLECTION] needs a host")
+            return cls("milvus", f"http://{host}", collection.strip("/") or DEFAULT_COLLECTION)
+        if text.startswith("milvus-lite:"):
+            file, _, collection = text[len("milvus-lite:") :].partition("#")
+            if not file:
+                raise UsageError("--store milvus-lite:FILE[#COLLECTION] needs a file")
+            return cls("milvus-lite", str(Path(file).expanduser().resolve()), collection or DEFAULT_COLLECTION)
+        if text.startswith("sqlite:"):
+            text = text[len("sqlite:") :]
+        return cls("sqlite", str(Path(text).expanduser().resolve()))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.kind == "sqlite"
+
+    def exists(self) -> bool:
+        """Whether there is something to open (cheap for SQLite; asks Milvus otherwise)."""
+        if self.is_sqlite:
+            return Path(self.target).is_file()
+        from clipaware.index.milvus import MilvusStore
+
+        return MilvusStore.exists(self)
+
+
+def _parsed(spec: str | Path | StoreSpec) -> StoreSpec:
+    return spec if isinstance(spec, StoreSpec) else StoreSpec.parse(spec)
+
+
+def open_store(spec: str | Path | StoreSpec | None) -> VectorStore:
+    """Open an existing store; without a name, the default SQLite index (``--db`` rules)."""
+    if spec is None:
+        return ImageIndex.open(find_default_db())
+    parsed = _parsed(spec)
+    if parsed.is_sqlite:
+        return ImageIndex.open(parsed.target)
+    from clipaware.index.milvus import MilvusStore
+
+    return MilvusStore.open(parsed)
+
+
+def create_store(spec: str | Path | StoreSpec, model_name: str, dim: int) -> VectorStore:
+    """Open a store for writing with ``model_name`` vectors of size ``dim``, creating it if needed."""
+    parsed = _parsed(spec)
+    if parsed.is_sqlite:
+        return ImageIndex.create_or_open(parsed.target, model_name, dim)
+    from clipaware.index.milvus import MilvusStore
+
+    return MilvusStore.create_or_open(parsed, model_name, dim)
