@@ -12,7 +12,7 @@ It prints the machine (CPU model, cores, torch threads), the 1-minute load avera
 markdown row per model; ``--json`` prints the same as JSON.
 
     python benchmarks/cpu_latency.py                       # b32 l14 dinov2-small dinov2-base detr
-    python benchmarks/cpu_latency.py --models b32 owlv2 --repeats 3
+    python benchmarks/cpu_latency.py --models b32 siglip2 owlv2 --repeats 3
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 NAMES = {
     "b32": "openai/clip-vit-base-patch32",
     "l14": "openai/clip-vit-large-patch14",
+    "siglip2": "google/siglip2-base-patch16-224",
     "dinov2-small": "facebook/dinov2-small",
     "dinov2-base": "facebook/dinov2-base",
     "detr": "facebook/detr-resnet-50",
@@ -75,6 +76,24 @@ def clip_twin(key: str) -> Any:
     model = CLIPModel(config).eval()
     clip = ClipModel(NAMES[key], model, build_word_tokenizer(), processor, "clip", "cpu")
     return lambda path: clip.encode_images([path])
+
+
+def siglip_twin() -> Any:
+    """SigLIP 2 base/16 at 224 px (ViT-B/16 towers, 768 wide) behind ClipModel, sigmoid family."""
+    from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel
+
+    from clipaware.models.clip import ClipModel
+    from clipaware.models.fixtures import build_word_tokenizer
+
+    tower = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
+    config = SiglipConfig(
+        text_config=dict(vocab_size=256000, max_position_embeddings=64, **tower),
+        vision_config=dict(image_size=224, patch_size=16, **tower),
+    )
+    processor = SiglipImageProcessor(size={"height": 224, "width": 224})
+    model = SiglipModel(config).eval()
+    siglip = ClipModel(NAMES["siglip2"], model, build_word_tokenizer(max_length=64), processor, "siglip", "cpu")
+    return lambda path: siglip.encode_images([path])
 
 
 def dino_twin(key: str) -> Any:
@@ -184,7 +203,7 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=sorted(NAMES))
-    parser.add_argument("--repeats", type=int, default=9, help="timed one-image calls per model (after a warm-up)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed one-image calls per model (after a warm-up)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     args = parser.parse_args()
 
@@ -201,6 +220,8 @@ def main() -> None:
         for key in args.models:
             if key in CLIP_SIZES:
                 run = clip_twin(key)
+            elif key == "siglip2":
+                run = siglip_twin()
             elif key in DINO_SIZES:
                 run = dino_twin(key)
             else:
