@@ -201,3 +201,31 @@ def test_the_rules_catch_what_they_promise(capsys, monkeypatch) -> None:
     assert not_run_reason("pip install -e '.[dev]'") and not not_run_reason("clipaware index ~/Pictures")
     assert run_documented("ls -la", capsys, monkeypatch).startswith("neither")
     assert run_documented("clipaware check --json", capsys, monkeypatch).startswith("exit 2")
+
+
+def keys_missing(documented: object, real: object, where: str = "") -> list[str]:
+    """Keys shown in a documented JSON example that the real output lacks (dicts recursively, lists by item 0)."""
+    if isinstance(documented, dict) and isinstance(real, dict):
+        missing = [f"{where}.{k}" for k in documented if k not in real and k != "…"]
+        return missing + [
+            m for k in documented if k in real for m in keys_missing(documented[k], real[k], f"{where}.{k}")
+        ]
+    if isinstance(documented, list) and isinstance(real, list) and documented and real:
+        return keys_missing(documented[0], real[0], f"{where}[0]")
+    return []
+
+
+def test_skill_json_examples_match_the_real_output(home, capsys, monkeypatch) -> None:
+    """The ```json examples in SKILL.md (check, then ask) show only keys the commands really print."""
+    blocks = re.findall(r"^```json[ \t]*\n(.*?)^```", (ROOT / "SKILL.md").read_text("utf-8"), re.DOTALL | re.MULTILINE)
+    check_doc, ask_doc = (json.loads(block) for block in blocks[:2])
+    _, out, _ = run(capsys, monkeypatch, "check", check_doc["query"], "--json")
+    assert not keys_missing(check_doc, json.loads(out))
+    _, out, _ = run(capsys, monkeypatch, "ask", "photo.jpg", ask_doc["query"], "--json")
+    real = json.loads(out)
+    from clipaware.models.detect import Detection
+
+    if not real["evidence"][0]["counted"]:  # a random tiny detector finds nothing; a box has this shape
+        real["evidence"][0]["counted"] = [Detection("cup", 0.9, (0.0, 0.0, 1.0, 1.0)).to_dict()]
+    assert not keys_missing(ask_doc, real)
+    assert keys_missing({"a": 1, "b": {"c": 1}}, {"a": 1, "b": {}}) == [".b.c"]  # the comparison can fail
