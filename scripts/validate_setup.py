@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""The guide's `scripts/validate_setup.py`: runs `clipaware doctor` (see clipaware.seed_scripts; no logic here).
+
+Works from a clone without installing (the clone's src/ comes first on the path) and installed, where the
+same function is also the console script `clipaware-validate-setup`.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from clipaware.seed_scripts import validate_setup
+
+if __name__ == "__main__":
+    validate_setup()
