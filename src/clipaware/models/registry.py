@@ -1,0 +1,139 @@
+"""Known models: name → family, embedding size, input size, cost, and what each is good and bad at.
+
+This is the seed guide's model-selection table made live (``clipaware models``). Costs are the image
+tower's forward pass in GFLOPs at the model's input size, from the open_clip / model-card profiles, so
+that users can compare models before downloading gigabytes. Any other hub name or a local folder still
+loads: the registry describes, it does not restrict.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+DEFAULT_MODEL = "openai/clip-vit-base-patch32"
+MODEL_ENV = "CLIPAWARE_MODEL"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One known model. ``family`` says how it is loaded and scored (e.g. softmax vs sigmoid)."""
+
+    name: str
+    family: str  # "clip" | "siglip" | "detr" | "owlv2" | "dinov2"
+    role: str  # "embed" (image-text), "detect", "features"
+    embedding_dim: int | None
+    image_size: int
+    gflops: float  # image tower forward pass, GFLOPs per image
+    good_at: str
+    bad_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "openai/clip-vit-base-patch32",
+            "clip",
+            "embed",
+            512,
+            224,
+            4.4,
+            "fast semantic search, broad zero-shot classes, near-duplicates",
+            "counting, spatial relations, attribute binding, negation, fine-grained identity",
+        ),
+        ModelSpec(
+            "openai/clip-vit-large-patch14",
+            "clip",
+            "embed",
+            768,
+            224,
+            81.1,
+            "higher-quality search and zero-shot; better on small objects and text in images",
+            "same blind spots as B/32 at ~18x the compute",
+        ),
+        ModelSpec(
+            "laion/CLIP-ViT-g-14-laion2B-s12B-b42K",
+            "clip",
+            "embed",
+            1024,
+            224,
+            267.2,
+            "best zero-shot accuracy of the CLIPs here (LAION-2B)",
+            "slow on CPU (~60x B/32); still fails counting/spatial/binding/negation",
+        ),
+        ModelSpec(
+            "google/siglip2-base-patch16-224",
+            "siglip",
+            "embed",
+            768,
+            224,
+            17.6,
+            "multi-label tagging (independent sigmoid scores), multilingual text",
+            "same compositional blind spots; scores are not a distribution over labels",
+        ),
+        ModelSpec(
+            "facebook/detr-resnet-50",
+            "detr",
+            "detect",
+            None,
+            800,
+            86.0,
+            "counting and locating the 80 COCO object classes",
+            "objects outside COCO; image-text similarity",
+        ),
+        ModelSpec(
+            "google/owlv2-base-patch16-ensemble",
+            "owlv2",
+            "detect",
+            None,
+            960,
+            300.0,
+            "open-vocabulary detection: count or locate any named thing",
+            "speed on CPU; image-text similarity",
+        ),
+        ModelSpec(
+            "facebook/dinov2-small",
+            "dinov2",
+            "features",
+            384,
+            224,
+            5.5,
+            "fine-grained image-to-image matching against a labelled gallery",
+            "text queries (no text tower)",
+        ),
+        ModelSpec(
+            "facebook/dinov2-base",
+            "dinov2",
+            "features",
+            768,
+            224,
+            21.9,
+            "stronger fine-grained features than dinov2-small",
+            "text queries (no text tower); 4x the cost of small",
+        ),
+    )
+}
+
+# Families whose scores are sigmoid-calibrated per label rather than a softmax over labels.
+SIGMOID_FAMILIES = frozenset({"siglip"})
+
+
+def default_model_name() -> str:
+    """The model to use when none is named: ``CLIPAWARE_MODEL`` if set, else ViT-B/32."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def resolve_model_name(name: str | None) -> str:
+    """An explicit ``--model`` wins over the environment, which wins over the default."""
+    return name or default_model_name()
+
+
+def family_of_model_type(model_type: str) -> str:
+    """Map a transformers ``config.model_type`` to our family name."""
+    if model_type.startswith("siglip"):
+        return "siglip"
+    return model_type

@@ -1,0 +1,34 @@
+"""The model guide (``clipaware models``) and fetching models (``clipaware models pull``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clipaware.models.hub import cached_snapshot, download, is_local_reference, model_folder
+from clipaware.models.registry import REGISTRY, ModelSpec, default_model_name
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registry entry plus whether its files are already on this machine."""
+
+    spec: ModelSpec
+    cached: bool
+    default: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.spec.to_dict(), "cached": self.cached, "default": self.default}
+
+
+def list_models() -> list[ModelEntry]:
+    """Every registry model, with its local cache state (no network)."""
+    default = default_model_name()
+    return [ModelEntry(spec, cached_snapshot(name) is not None, name == default) for name, spec in REGISTRY.items()]
+
+
+def pull_model(name: str) -> Path:
+    """Make ``name`` available offline: a no-op when cached, otherwise a download into the HF cache."""
+    if is_local_reference(name):
+        return model_folder(name)
+    return cached_snapshot(name) or download(name)
