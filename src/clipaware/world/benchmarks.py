@@ -130,17 +130,11 @@ def load_whatsup(data_dir: str | Path) -> BenchmarkData:
             if subset.startswith("controlled"):
                 rel = Path(entry["image_path"])
                 folder = subset  # controlled_images/ or controlled_clevr/
-                image = _first_existing(
-                    [base / rel, root / rel, base / folder / rel.name, root / folder / rel.name]
-                )
+                image = _first_existing([base / rel, root / rel, base / folder / rel.name, root / folder / rel.name])
                 texts = tuple(entry["caption_options"])
             else:
                 image_id, true, foil = entry[0], entry[1], entry[2]
-                name = (
-                    f"val2017/{int(image_id):012d}.jpg"
-                    if subset.startswith("coco")
-                    else f"vg_images/{image_id}.jpg"
-                )
+                name = f"val2017/{int(image_id):012d}.jpg" if subset.startswith("coco") else f"vg_images/{image_id}.jpg"
                 image = _first_existing([base / name, root / name])
                 texts = (true, foil)
             if image is None:
@@ -238,9 +232,7 @@ def load_countbench(data_dir: str | Path) -> BenchmarkData:
         if image is None:
             missing += 1
             continue
-        items.append(
-            BenchmarkItem("countbench", image, texts, number - COUNTBENCH_NUMBERS.start, {"index": index})
-        )
+        items.append(BenchmarkItem("countbench", image, texts, number - COUNTBENCH_NUMBERS.start, {"index": index}))
     return BenchmarkData("countbench", {"countbench": items}, {"countbench": missing + unusable})
 
 

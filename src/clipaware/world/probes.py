@@ -176,9 +176,7 @@ def relation_probe(rng: np.random.Generator, axis: str) -> Probe:
     subject_first = bool(rng.random() < 0.5)
     r_subject, r_object = (first, second) if subject_first else (second, first)
     specs = [ObjectSpec(s1, c1, _size(rng), r_subject), ObjectSpec(s2, c2, _size(rng), r_object)]
-    specs += _distractors(
-        rng, int(rng.integers(0, 3)), lambda c, s: (c, s) not in {(c1, s1), (c2, s2)}, small=True
-    )
+    specs += _distractors(rng, int(rng.integers(0, 3)), lambda c, s: (c, s) not in {(c1, s1), (c2, s2)}, small=True)
     scene = _scene(rng, specs)
     a, b = _article(f"{c1} {s1}"), _article(f"{c2} {s2}")
     texts = (f"{a} {words[0]} {b}", f"{a} {words[1]} {b}")

@@ -92,9 +92,7 @@ class Scene:
     def count(self, shape: str | None = None, colour: str | None = None) -> int:
         """Ground-truth number of objects matching a shape and/or colour (``None`` matches any)."""
         return sum(
-            1
-            for o in self.objects
-            if (shape is None or o.shape == shape) and (colour is None or o.colour == colour)
+            1 for o in self.objects if (shape is None or o.shape == shape) and (colour is None or o.colour == colour)
         )
 
     def to_dict(self) -> dict:
