@@ -172,22 +172,25 @@ def _draw(image: Image.Image, shape: str, box: Box, rgb: tuple[int, int, int]) -
     is judged against the pixels it can see.
     """
     x0, y0, x1, y1 = box
-    mask = Image.new("L", image.size, 0)
+    # Draw on a mask the size of the box only (pasting a full-canvas mask per object is the slow part);
+    # integer translation leaves the rasterised pixels unchanged.
+    mask = Image.new("L", (x1 - x0, y1 - y0), 0)
     draw = ImageDraw.Draw(mask)
+    w, h = x1 - x0, y1 - y0
     if shape == "circle":
-        draw.ellipse((x0, y0, x1 - 1, y1 - 1), fill=255)
+        draw.ellipse((0, 0, w - 1, h - 1), fill=255)
     elif shape == "square":
-        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=255)
+        draw.rectangle((0, 0, w - 1, h - 1), fill=255)
     elif shape == "triangle":
-        draw.polygon([((x0 + x1 - 1) / 2, y0), (x1 - 1, y1 - 1), (x0, y1 - 1)], fill=255)
+        draw.polygon([((w - 1) / 2, 0), (w - 1, h - 1), (0, h - 1)], fill=255)
     elif shape == "star":
-        draw.polygon(_star_points(box), fill=255)
+        draw.polygon(_star_points((0, 0, w, h)), fill=255)
     else:
         raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
-    image.paste(rgb, mask=mask)
+    image.paste(rgb, (x0, y0, x1, y1), mask=mask)
     tight = mask.getbbox()
     assert tight is not None  # every shape has a positive size
-    return tight
+    return (x0 + tight[0], y0 + tight[1], x0 + tight[2], y0 + tight[3])
 
 
 def _background(rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int], str]:
