@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from transformers import CLIPImageProcessor, CLIPModel
+from transformers import CLIPModel
 from transformers.utils import logging as hf_logging
 
 from clipaware.models.fixtures import build_word_tokenizer, tiny_clip_config
@@ -169,9 +169,7 @@ def main() -> None:
             group["lr"] = lr_at(step)
         out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], pixel_values=px)
         labels = torch.arange(len(idx))
-        loss = (
-            F.cross_entropy(out.logits_per_image, labels) + F.cross_entropy(out.logits_per_text, labels)
-        ) / 2
+        loss = (F.cross_entropy(out.logits_per_image, labels) + F.cross_entropy(out.logits_per_text, labels)) / 2
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -181,8 +179,7 @@ def main() -> None:
         if step % 100 == 0 or step == args.steps - 1:
             elapsed = time.time() - start
             print(
-                f"step {step} loss {loss.item():.3f} scale {model.logit_scale.exp().item():.1f} "
-                f"{elapsed:.0f}s",
+                f"step {step} loss {loss.item():.3f} scale {model.logit_scale.exp().item():.1f} {elapsed:.0f}s",
                 flush=True,
             )
         if step % 400 == 399:
@@ -199,6 +196,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
+    # Imported here, after logging is quieted: without torchvision its import warns about the PIL fallback.
+    from transformers import CLIPImageProcessor
+
     CLIPImageProcessor(
         size={"shortest_edge": INPUT_SIZE},
         crop_size={"height": INPUT_SIZE, "width": INPUT_SIZE},

@@ -65,8 +65,10 @@ def _as_rgb_array(image: ImageInput) -> np.ndarray:
 
 def _singular(label: str) -> str:
     label = label.strip().lower()
-    return label[:-1] if label.endswith("s") and label[:-1] in SHAPE_PROTOTYPES else label
+    return label[:-1] if label.endswith("s") and label[:-1] in {*SHAPE_PROTOTYPES, *GENERIC_LABELS} else label
 
+
+GENERIC_LABELS = frozenset({"shape", "object", "thing"})
 
 # (solidity, extent in the minimum-area rectangle) measured on drawn shapes; both are rotation-invariant.
 # Solidity is slightly above 1 for convex shapes because pixel area exceeds the contour's polygon area.
@@ -106,6 +108,8 @@ class ShapeDetector:
         mask = (np.abs(rgb - background).max(axis=2) > self.threshold).astype(np.uint8)
         n, components, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         wanted = None if labels is None else {_singular(label) for label in labels}
+        if wanted is not None and wanted & GENERIC_LABELS:
+            wanted = None  # "shapes", "objects": every shape is one
         found = []
         for k in range(1, n):
             x, y, w, h, area = (int(v) for v in stats[k])

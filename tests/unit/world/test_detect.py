@@ -48,6 +48,7 @@ def test_labels_filter_accepts_plurals(detector: ShapeDetector) -> None:
     assert [d.label for d in detector.detect(_hand_made(), labels=["circles"])] == ["circle"]
     assert {d.label for d in detector.detect(_hand_made(), labels=["square", "triangle"])} == {"square", "triangle"}
     assert detector.detect(_hand_made(), labels=["dog"]) == []
+    assert len(detector.detect(_hand_made(), labels=["shapes"])) == 3
 
 
 def test_empty_and_textured_backgrounds_give_nothing(detector: ShapeDetector) -> None:
