@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import crafted_png_bomb
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach a hub
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -26,3 +28,35 @@ def tiny_siglip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from clipaware.models.fixtures import save_tiny_model
 
     return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-siglip", "siglip")
+
+
+BAD_FILES = {
+    "fake.jpg": "not an image",
+    "empty.png": "empty file",
+    "truncated.jpg": "truncated",
+    "bomb.png": "decompression bomb",
+}
+
+
+@pytest.fixture()
+def photo_folder(tmp_path: Path) -> Path:
+    """Real photos from scikit-image (one in a subfolder, one hidden), a text file, and each bad-file kind."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    Image.fromarray(data.astronaut()).save(root / "astronaut.jpg", quality=90)
+    Image.fromarray(data.coffee()).save(root / "coffee.jpg", quality=90)
+    Image.fromarray(data.chelsea()).save(root / "sub" / "chelsea.png")
+    Image.fromarray(np.asarray(data.camera())).save(root / "sub" / "camera.png")
+    Image.fromarray(data.rocket()).save(root / ".hidden" / "rocket.jpg")
+    (root / "notes.txt").write_text("not a photo, not reported")
+    (root / "fake.jpg").write_text("this is text with an image suffix")
+    (root / "empty.png").write_bytes(b"")
+    whole = (root / "astronaut.jpg").read_bytes()
+    (root / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    (root / "bomb.png").write_bytes(crafted_png_bomb())
+    return root

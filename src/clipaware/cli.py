@@ -8,6 +8,7 @@ single line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clipaware import __version__
-from clipaware.errors import ClipawareError
+from clipaware.errors import ClipawareError, UsageError
 
 app = typer.Typer(
     name="clipaware",
@@ -60,6 +61,9 @@ MODEL_OPT = typer.Option(
     help="Hub name or local folder (default: CLIPAWARE_MODEL, else openai/clip-vit-base-patch32).",
 )
 K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
+DETECTOR_OPT = typer.Option(
+    "auto", "--detector", help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder."
+)
 
 
 def _print_hits(hits: list, as_json: bool, title: str) -> None:
@@ -69,13 +73,9 @@ def _print_hits(hits: list, as_json: bool, title: str) -> None:
     if not hits:
         out.print("no results (is the index empty?)")
         return
-    table = Table(title=title, show_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("path")
-    for rank, hit in enumerate(hits, 1):
-        table.add_row(str(rank), f"{hit.score:.3f}", hit.path)
-    out.print(table)
+    out.print(f"[bold]{title}[/]")
+    for rank, hit in enumerate(hits, 1):  # plain lines: paths are never truncated and stay greppable
+        out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}", markup=False)
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -112,13 +112,38 @@ def search_cmd(
     k: int = K_OPT,
     db: Path | None = DB_OPT,
     model: str | None = MODEL_OPT,
+    routed: bool = typer.Option(
+        False, "--routed", help="Check CLIP's candidates through the routes the query needs (count, relate, …)."
+    ),
+    candidates: int = typer.Option(50, "--candidates", min=1, help="With --routed: how many CLIP hits to check."),
+    detector: str = DETECTOR_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Rank indexed images by similarity to TEXT (or to --image)."""
+    """Rank indexed images by similarity to TEXT (or to --image); --routed checks each hit."""
     from clipaware.index.sqlite import ImageIndex
     from clipaware.tasks.search import search
 
     with ImageIndex.open(db) as index:
+        if routed:
+            from clipaware.tasks.ask import Toolkit
+            from clipaware.tasks.routed import routed_search
+            from clipaware.tasks.search import model_for
+
+            if text is None:
+                raise UsageError("--routed needs a text query")
+            kit = Toolkit(clip=model_for(index, model), detector=detector)
+            result = routed_search(index, text, k=k, candidates=candidates, kit=kit, model=model)
+            if as_json:
+                emit_json(result.to_dict())
+                return
+            out.print(f"[bold]{text!r}[/] routes: {', '.join(result.routes)}; {result.examined} candidates checked")
+            for rank, hit in enumerate(result.hits, 1):
+                out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}  answer={hit.answer}", markup=False)
+            if not result.hits:
+                out.print("no candidate passed the routed check")
+            for item in result.skipped:
+                err.print(f"skipped {item.path}: {item.reason}")
+            return
         hits = search(index, text=text, image=image, k=k, model=model)
     _print_hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
@@ -192,6 +217,80 @@ def classify_cmd(
         raise typer.Exit(1)
 
 
+@app.command("ask")
+def ask_cmd(
+    image: Path = typer.Argument(..., help="The image to ask about."),
+    query: str = typer.Argument(..., help='The question, e.g. "how many dogs?" or "a red car left of a truck".'),
+    detector: str = DETECTOR_OPT,
+    gallery: Path | None = typer.Option(
+        None, "--gallery", help="Folder with one sub-folder of photos per identity/class (fine-grained queries)."
+    ),
+    feature_model: str | None = typer.Option(
+        None, "--feature-model", help="Image features for --gallery (default facebook/dinov2-small; or -base)."
+    ),
+    model: str | None = MODEL_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP)."""
+    from clipaware.tasks.ask import Toolkit, ask
+
+    kit = Toolkit(clip=model, detector=detector, gallery=gallery, feature_model=feature_model)
+    result = ask(image, query, kit=kit)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"[bold]{result.query}[/] → [bold cyan]{_say(result.answer)}[/]")
+    for step in result.steps:
+        reason = step.evidence.get("reason", "")
+        models = f" [dim]({', '.join(step.models)})[/]" if step.models else ""
+        out.print(f"  {step.route}: {step.text!r} → {_say(step.answer)}{models}" + (f" — {reason}" if reason else ""))
+    for note in result.notes:
+        out.print(f"  [yellow]note[/]: {note}")
+
+
+def _say(answer: object) -> str:
+    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
+    if answer is True:
+        return "yes"
+    if answer is False:
+        return "no"
+    return "can't tell" if answer is None else str(answer)
+
+
+@app.command("diagnose")
+def diagnose_cmd(
+    image: Path = typer.Option(..., "--image", help="The image CLIP got wrong."),
+    query: str = typer.Option(..., "--query", help="The query it got wrong."),
+    out_path: Path | None = typer.Option(None, "--out", help="Write a picture: boxes beside a heat-map (PNG)."),
+    detector: str = DETECTOR_OPT,
+    model: str | None = MODEL_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Explain an unexpected CLIP result: score vs null, contrastive probes, analyzer verdict, routed answer."""
+    from clipaware.tasks.ask import Toolkit
+    from clipaware.tasks.diagnose import diagnose
+
+    result = diagnose(image, query, kit=Toolkit(clip=model, detector=detector), out=out_path)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    c = result.clip
+    out.print(f"[bold]{result.query}[/] on {result.image}")
+    out.print(
+        f"  CLIP similarity {c.similarity:.3f}: {c.verdict} "
+        f"(z = {c.z:+.1f}, p = {c.probability:.2f} against unrelated captions)"
+    )
+    for probe in result.probes:
+        flag = "[red]CLIP cannot tell[/]" if probe.indistinct else "distinct"
+        out.print(f"  probe {probe.kind}: {probe.text!r} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
+    kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
+    out.print(f"  analyzer: {kinds or 'CLIP is appropriate'}")
+    out.print(f"  routed answer: {_say(result.routed.answer)} via {', '.join(s.route for s in result.routed.steps)}")
+    out.print(f"  {result.explanation}")
+    if result.picture:
+        out.print(f"  picture: {result.picture}")
+
+
 models_app = typer.Typer(help="The model guide: known models, what each is for, and which are here.")
 app.add_typer(models_app, name="models")
 
@@ -248,6 +347,51 @@ def doctor_cmd(as_json: bool = JSON_OPT) -> None:
         out.print("[green]ready[/]" if report.ok else "[red]not ready[/]: fix the ✗ lines above")
     if not report.ok:
         raise typer.Exit(1)
+
+
+# --- check (query analyzer) ---
+@app.command("check")
+def check(
+    query: str | None = typer.Argument(None, help="The text query to check, in quotes."),
+    as_json: bool = typer.Option(
+        False, "--json", help='Print {"query", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
+    ),
+    check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
+    file: Path | None = typer.Option(
+        None,
+        "--file",
+        help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.',
+    ),
+    evaluate_path: Path | None = typer.Option(
+        None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
+    ),
+) -> None:
+    """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
+    from clipaware.query import analyze
+    from clipaware.query.evaluate import evaluate_file
+    from clipaware.query.report import analyze_file, render_text
+
+    if sum(x is not None for x in (query, file, evaluate_path)) != 1:
+        raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
+    if file is not None:
+        for result in analyze_file(file):
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    if evaluate_path is not None:
+        report = evaluate_file(evaluate_path)
+        if as_json:
+            emit_json(report.to_dict())
+        else:
+            out.print(report.render(), markup=False)
+        return
+    analysis = analyze(query or "")
+    if as_json:
+        emit_json(analysis.to_dict())
+    else:
+        out.print(render_text(analysis, check_all=check_all))
+
+
+# --- end check ---
 
 
 # --- eval (shapes world and benchmarks) ---
@@ -330,6 +474,9 @@ def main() -> None:
     except ClipawareError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         sys.exit(exc.exit_code)
+    except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: read-only folder, disk full, locked db
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -39,6 +39,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX images_sha256 ON images (sha256);
     """,
+    # v2: remember files that could not be indexed, so an unchanged bad file is reported again from
+    # here instead of being re-read (and a re-index of an unchanged folder never needs the model).
+    """
+    CREATE TABLE skipped (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -192,6 +202,10 @@ class ImageIndex:
         ).fetchone()
         return (self._vector(row[0]), row[1], row[2]) if row else None
 
+    def skipped_files(self) -> dict[str, tuple[int, int, str]]:
+        """Files an earlier run could not index: path → (size, mtime_ns, reason)."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")}
+
     def embedding_for_path(self, path: str) -> np.ndarray | None:
         row = self.conn.execute("SELECT embedding FROM images WHERE path = ?", (path,)).fetchone()
         return self._vector(row[0]) if row else None
@@ -223,6 +237,15 @@ class ImageIndex:
                      embedding=excluded.embedding, indexed_at=excluded.indexed_at""",
                 [(r.path, r.size, r.mtime_ns, r.sha256, r.width, r.height, self._blob(r.embedding), now) for r in rows],
             )
+
+    def record_skips(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
+        """Remember (path, size, mtime_ns, reason) of files that failed, replacing older reasons."""
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", list(rows))
+
+    def forget_skips(self, paths: Iterable[str]) -> None:
+        with self.conn:
+            self.conn.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in paths])
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:
         """Record new file facts for a file whose content (hash) did not change."""

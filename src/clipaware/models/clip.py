@@ -8,6 +8,7 @@ here too: CLIP turns logits into a softmax over the candidate texts, SigLIP into
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,6 +140,14 @@ class ClipModel:
     def spec(self):
         return REGISTRY.get(self.name)
 
+    def knows(self, word: str) -> bool:
+        """Whether the tokenizer can read ``word`` (sub-word BPE reads anything; a word-level one may not)."""
+        unk = getattr(self.tokenizer, "unk_token_id", None)
+        if unk is None:
+            return True
+        ids = self.tokenizer(word, add_special_tokens=False)["input_ids"]
+        return bool(ids) and unk not in ids
+
     # --------------------------------------------------------------- encoding
     def encode_images(
         self,
@@ -189,6 +198,29 @@ class ClipModel:
         if self.family == "siglip":  # SigLIP was trained on text padded to its full length
             return {"padding": "max_length", "truncation": True, "max_length": max_len}
         return {"padding": True, "truncation": True, "max_length": max_len}
+
+    def patch_similarity(self, image: ImageSource, text: str) -> np.ndarray:
+        """Cosine of each image patch with the text, as a ``(grid, grid)`` map (for heat-maps).
+
+        CLIP pools patches into one vector, so it never says *where* it saw the text; projecting each
+        patch token into the joint space (the MaskCLIP trick) shows which parts of the image drove the
+        score. It explains, it does not localise precisely.
+        """
+        import torch
+
+        pil = load_image(image, self.image_size)
+        inputs = {k: v.to(self.device) for k, v in self.processor(images=[pil], return_tensors="pt").items()}
+        text_vector = torch.from_numpy(self.encode_texts([text])[0]).to(self.device)
+        with torch.inference_mode():
+            hidden = self.model.vision_model(pixel_values=inputs["pixel_values"]).last_hidden_state[0]
+            if self.family == "clip":  # CLIP: CLS first, layer-norm then project like the pooled token
+                patches = self.model.visual_projection(self.model.vision_model.post_layernorm(hidden[1:]))
+            else:  # SigLIP: no CLS token; last_hidden_state is already post-layer-normed, same width
+                patches = hidden
+            patches = patches / patches.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+            sims = (patches @ text_vector.float()).cpu().numpy()
+        grid = math.isqrt(sims.shape[0])
+        return sims[: grid * grid].reshape(grid, grid).astype(np.float32)
 
     # ---------------------------------------------------------------- scoring
     def logits(self, image_embeddings: np.ndarray, text_embeddings: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 BOS, EOS, PAD, UNK = "<|startoftext|>", "<|endoftext|>", "[PAD]", "[UNK]"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)
@@ -109,10 +110,13 @@ def save_tiny_model(
     seed: int = 0,
     words: Iterable[str] = BASIC_WORDS,
 ) -> Path:
-    """Write a randomly initialised tiny CLIP or SigLIP model folder that loads like a hub snapshot."""
+    """Write a randomly initialised tiny CLIP, SigLIP, DINOv2, DETR or OWLv2 folder that loads like a hub snapshot."""
     import torch
     from transformers import CLIPImageProcessor, CLIPModel, SiglipConfig, SiglipImageProcessor, SiglipModel
 
+    from clipaware.models.clip import quiet_transformers
+
+    quiet_transformers()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     max_len = 77 if family == "clip" else 64
@@ -124,6 +128,26 @@ def save_tiny_model(
             size={"shortest_edge": image_size},
             crop_size={"height": image_size, "width": image_size},
         )
+    elif family == "dinov2":  # image-only: no tokenizer
+        from transformers import BitImageProcessor, Dinov2Config, Dinov2Model
+
+        model = Dinov2Model(
+            Dinov2Config(
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                image_size=image_size,
+                patch_size=8,
+            )
+        )
+        model.eval().save_pretrained(path)
+        BitImageProcessor(
+            size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
+        ).save_pretrained(path)
+        return path
+    elif family in ("detr", "owlv2"):
+        return _save_tiny_detector(path, family, image_size, tokenizer)
     elif family == "siglip":
         common = dict(hidden_size=32, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2)
         config = SiglipConfig(
@@ -136,8 +160,66 @@ def save_tiny_model(
             model.logit_bias.fill_(-10.0)
         processor = SiglipImageProcessor(size={"height": image_size, "width": image_size})
     else:
-        raise ValueError(f"unknown family {family!r}: expected 'clip' or 'siglip'")
+        raise ValueError(f"unknown family {family!r}: expected clip, siglip, dinov2, detr or owlv2")
     model.eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
     processor.save_pretrained(path)
+    return path
+
+
+def _save_tiny_detector(path: Path, family: str, image_size: int, tokenizer: Any) -> Path:
+    """A tiny DETR (transformers' own ResNet backbone, COCO label names) or OWLv2 with our tokenizer."""
+    from transformers import (
+        DetrConfig,
+        DetrForObjectDetection,
+        DetrImageProcessor,
+        Owlv2Config,
+        Owlv2ForObjectDetection,
+        Owlv2ImageProcessor,
+    )
+
+    from clipaware.models.coco import COCO_CLASSES
+
+    if family == "detr":
+        config = DetrConfig(
+            use_timm_backbone=False,
+            use_pretrained_backbone=False,
+            backbone_config={
+                "model_type": "resnet",
+                "depths": [1, 1, 1, 1],
+                "hidden_sizes": [8, 16, 32, 64],
+                "embedding_size": 8,
+                "out_features": ["stage4"],
+            },
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=32,
+            decoder_ffn_dim=32,
+            num_queries=20,
+            id2label=dict(enumerate(COCO_CLASSES)),
+            label2id={name: i for i, name in enumerate(COCO_CLASSES)},
+        )
+        DetrForObjectDetection(config).eval().save_pretrained(path)
+        DetrImageProcessor(size={"shortest_edge": image_size, "longest_edge": image_size * 2}).save_pretrained(path)
+        return path
+    common = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+    config = Owlv2Config(
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            max_position_embeddings=16,
+            bos_token_id=2,
+            eos_token_id=3,
+            pad_token_id=0,
+            **common,
+        ),
+        vision_config=dict(image_size=image_size, patch_size=16, **common),
+        projection_dim=32,  # OWLv2 compares image class embeddings with text embeddings of this width
+    )
+    Owlv2ForObjectDetection(config).eval().save_pretrained(path)
+    Owlv2ImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(path)
+    tokenizer.model_max_length = 16
+    tokenizer.save_pretrained(path)
     return path

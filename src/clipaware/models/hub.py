@@ -57,12 +57,12 @@ def cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE)
 
 
-def cached_snapshot(name: str) -> Path | None:
+def cached_snapshot(name: str, revision: str | None = None) -> Path | None:
     """The cached snapshot folder of a hub model, or None when it is not fully cached."""
     from huggingface_hub import snapshot_download
 
     try:
-        folder = Path(snapshot_download(name, local_files_only=True))
+        folder = Path(snapshot_download(name, revision=revision, local_files_only=True))
     except Exception:  # any hub-client failure means "not usable offline"
         return None
     return folder if (folder / "config.json").is_file() else None
@@ -75,9 +75,18 @@ def offline() -> bool:
     )
 
 
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy")
+
+
 def hub_reachable(timeout: float = 3.0) -> bool:
-    """A quick TCP check of the hub endpoint, so an offline machine fails in seconds, not after retries."""
+    """A quick TCP check of the hub endpoint, so an offline machine fails in seconds, not after retries.
+
+    Behind a proxy a direct connection proves nothing, so the check is left to the hub client there.
+    """
     from huggingface_hub import constants
+
+    if any(os.environ.get(v) for v in PROXY_VARS):
+        return True
 
     url = urlparse(constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -88,7 +97,7 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def download(name: str) -> Path:
+def download(name: str, revision: str | None = None) -> Path:
     """Fetch a hub model's loadable files into the cache and return the snapshot folder."""
     from huggingface_hub import snapshot_download
 
@@ -101,17 +110,27 @@ def download(name: str) -> Path:
             f"model '{name}' is not in the local cache and the Hugging Face hub cannot be reached; {_how_to_get(name)}"
         )
     try:
-        folder = Path(snapshot_download(name, allow_patterns=SIDE_PATTERNS + WEIGHT_PATTERNS))
+        folder = Path(snapshot_download(name, revision=revision, allow_patterns=SIDE_PATTERNS + WEIGHT_PATTERNS))
         if not any(folder.glob("model*.safetensors")):
-            folder = Path(snapshot_download(name, allow_patterns=SIDE_PATTERNS + LEGACY_WEIGHT_PATTERNS))
+            patterns = SIDE_PATTERNS + LEGACY_WEIGHT_PATTERNS
+            folder = Path(snapshot_download(name, revision=revision, allow_patterns=patterns))
     except Exception as exc:  # the hub client raises many types; the user needs one message
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelNotAvailableError(f"could not download model '{name}': {reason}; {_how_to_get(name)}") from exc
     return folder
 
 
-def model_folder(name: str, *, allow_download: bool = True) -> Path:
-    """The folder holding ``name``'s files: a local path, the cache, or a fresh download."""
+def model_folder(name: str, *, allow_download: bool = True, revision: str | None = None) -> Path:
+    """The folder holding ``name``'s files: a local path, the cache, or a fresh download.
+
+    ``revision`` defaults to the registry's (e.g. DETR's ``no_timm`` branch, whose ResNet backbone is
+    transformers' own rather than timm's, which would need torchvision).
+    """
+    if revision is None:
+        from clipaware.models.registry import REGISTRY
+
+        spec = REGISTRY.get(name)
+        revision = spec.revision if spec else None
     if is_local_reference(name):
         folder = Path(name).expanduser()
         if not (folder / "config.json").is_file():
@@ -120,9 +139,9 @@ def model_folder(name: str, *, allow_download: bool = True) -> Path:
                 f"save_pretrained, or a hub name such as openai/clip-vit-base-patch32"
             )
         return folder
-    cached = cached_snapshot(name)
+    cached = cached_snapshot(name, revision)
     if cached is not None:
         return cached
     if not allow_download:
         raise ModelNotAvailableError(f"model '{name}' is not in the local cache; {_how_to_get(name)}")
-    return download(name)
+    return download(name, revision)

@@ -27,6 +27,7 @@ class ModelSpec:
     gflops: float  # image tower forward pass, GFLOPs per image
     good_at: str
     bad_at: str
+    revision: str | None = None  # hub branch to load, when the default one needs something we lack
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -84,6 +85,7 @@ REGISTRY: dict[str, ModelSpec] = {
             86.0,
             "counting and locating the 80 COCO object classes",
             "objects outside COCO; image-text similarity",
+            revision="no_timm",  # transformers' own ResNet backbone: timm needs torchvision
         ),
         ModelSpec(
             "google/owlv2-base-patch16-ensemble",

@@ -31,4 +31,6 @@ def pull_model(name: str) -> Path:
     """Make ``name`` available offline: a no-op when cached, otherwise a download into the HF cache."""
     if is_local_reference(name):
         return model_folder(name)
-    return cached_snapshot(name) or download(name)
+    spec = REGISTRY.get(name)
+    revision = spec.revision if spec else None
+    return cached_snapshot(name, revision) or download(name, revision)

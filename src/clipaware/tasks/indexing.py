@@ -140,6 +140,7 @@ def index_paths(
     counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     skipped: list[Skipped] = []
     known = existing.files() if existing is not None else {}
+    known_bad = existing.skipped_files() if existing is not None else {}
     candidates: list[Path] = []
     for root in roots:
         candidates.extend([root] if root.is_file() else walk_images(root, own_files))
@@ -158,14 +159,18 @@ def index_paths(
             skipped.append(Skipped(key, f"unreadable: {exc.strerror or exc}"))
             continue
         record = known.get(key)
+        bad = known_bad.get(key)
         if record is not None and (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns):
             counts["unchanged"] += 1
+        elif bad is not None and bad[:2] == (st.st_size, st.st_mtime_ns):
+            skipped.append(Skipped(key, bad[2]))  # still the same bad file: report it, don't re-read it
         else:
             to_read.append((key, st.st_size, st.st_mtime_ns))
 
     # Pass 2: read, hash, decode and embed what may have changed, in batches.
     writer = _Writer(db_path, model_name, existing)
     stale: list[str] = []
+    new_skips: list[tuple[str, int, int, str]] = []
     batch: list[_Pending] = []
 
     def flush() -> None:
@@ -197,6 +202,7 @@ def index_paths(
             decoded = decode_image(data, key, writer.model.image_size)
         except ImageLoadError as exc:
             skipped.append(Skipped(key, exc.reason))
+            new_skips.append((key, size, mtime_ns, exc.reason))
             if record is not None:
                 stale.append(key)  # its old vector no longer describes the file
             continue
@@ -208,11 +214,17 @@ def index_paths(
             flush()
     flush()
 
-    # Pass 3: forget what vanished from the indexed folders (other folders in the same db stay).
+    # Pass 3: remember the failures; forget what vanished from the indexed folders (other folders stay).
+    if new_skips:
+        writer.index.record_skips(new_skips)
     index = writer.opened
     if index is not None:
         gone = [p for p in known if _under(p, roots) and p not in seen] + stale
         if gone:
             counts["removed"] = index.remove(gone)
+        failed = {s.path for s in skipped}
+        fixed_or_gone = [p for p in known_bad if p not in failed and (p in seen or _under(p, roots))]
+        if fixed_or_gone:
+            index.forget_skips(fixed_or_gone)
         index.close()
     return IndexReport(str(db_path), model_name, skipped=tuple(skipped), **counts)

@@ -1,0 +1,126 @@
+"""``analyze(text)``: check one query for the five things CLIP cannot do, with no model at all.
+
+The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five detectors ->
+attach explanations and suggestions. Every stage looks only a few tokens around each position, so the time is
+linear in the query length; bad input is refused with a :class:`UsageError` that says what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clipaware.errors import UsageError
+from clipaware.query.advice import explain
+from clipaware.query.analysis import (
+    Action,
+    CountConstraint,
+    Entity,
+    Limitation,
+    LimitationKind,
+    NegatedTerm,
+    QueryAnalysis,
+    QueryParse,
+    Relation,
+)
+from clipaware.query.binding import (
+    binding_evidence,
+    find_actions,
+    find_comparisons,
+    find_objects,
+    find_possessions,
+)
+from clipaware.query.counting import detect_counting
+from clipaware.query.doc import Doc
+from clipaware.query.entities import find_entities
+from clipaware.query.lexicon import get_lexicon
+from clipaware.query.negation import detect_negation
+from clipaware.query.spatial import detect_spatial
+from clipaware.query.tokens import tokenize
+
+MAX_QUERY_CHARS = 10_000
+# Anything a person can see: not whitespace, not a control or zero-width character.
+_VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]")
+ORDER = tuple(LimitationKind)
+
+
+def _check_input(text: object) -> str:
+    if not isinstance(text, str):
+        raise UsageError(f"a query must be text, got {type(text).__name__}")
+    stripped = text.strip()
+    if not _VISIBLE.search(stripped):
+        raise UsageError('the query is empty: give the words you would search with, e.g. "a red car"')
+    if len(stripped) > MAX_QUERY_CHARS:
+        raise UsageError(
+            f"the query is {len(stripped):,} characters; queries longer than {MAX_QUERY_CHARS:,} are refused "
+            "(a search query is a sentence or two: shorten it)"
+        )
+    return stripped
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
+
+
+def _warnings(query: str) -> tuple[str, ...]:
+    """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict."""
+    letters = len(_LETTER.findall(query))
+    if not letters:
+        return ("no words found (only symbols, emoji or numbers): nothing for the checks to read",)
+    if len(_NON_LATIN_LETTER.findall(query)) > letters / 2:
+        return ("the query is mostly not English: the checks read English and may miss limitations here",)
+    return ()
+
+
+def analyze(text: str) -> QueryAnalysis:
+    """Analyse one query: a structured parse and the limitations (empty when CLIP is appropriate).
+
+    Raises :class:`~clipaware.errors.UsageError` for a non-string, an empty/whitespace query or one longer
+    than ``MAX_QUERY_CHARS``. Evidence strings are exact substrings of the stripped query.
+    """
+    query = _check_input(text)
+    lex = get_lexicon()
+    doc = Doc.build(query, tokenize(query), lex)
+
+    entities = find_entities(doc)
+    counts = detect_counting(doc)
+    relations = detect_spatial(doc)
+    objects = find_objects(doc)
+    bound = binding_evidence(doc, objects)
+    actions = find_actions(doc) + find_comparisons(doc) + find_possessions(doc)
+    negations = detect_negation(doc)
+
+    parse = QueryParse(
+        objects=tuple(objects),
+        counts=tuple(count for count, _, _ in counts),
+        relations=tuple(relation for relation, _, _ in relations),
+        actions=tuple(action for action, _, _ in actions),
+        negated=tuple(term for term, _, _ in negations),
+        entities=tuple(Entity(doc.span_text(e.first, e.last), e.type) for e in entities),
+        warnings=_warnings(query),
+    )
+    evidence: dict[LimitationKind, list[str]] = {
+        LimitationKind.COUNTING: [count.text for count in parse.counts],
+        LimitationKind.FINE_GRAINED: [
+            e.text for e, found in zip(parse.entities, entities, strict=True) if found.fine_grained
+        ],
+        LimitationKind.SPATIAL: [relation.text for relation in parse.relations],
+        LimitationKind.COMPOSITIONAL: [mention.text for mention in bound] + [a.text for a in parse.actions],
+        LimitationKind.NEGATION: [term.text for term in parse.negated],
+    }
+    limitations = []
+    for kind in ORDER:
+        texts = tuple(dict.fromkeys(evidence[kind]))
+        if texts:
+            explanation, suggestion = explain(kind, parse)
+            limitations.append(Limitation(kind, texts, explanation, suggestion))
+    return QueryAnalysis(query, tuple(limitations), parse)
+
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "Action",
+    "CountConstraint",
+    "NegatedTerm",
+    "Relation",
+    "analyze",
+]

@@ -1,0 +1,84 @@
+"""Turning analyses into what ``clipaware check`` prints: text for people, JSON lines for programs.
+
+Kept out of ``cli.py`` so the command stays a few lines and so the wording can be tested without a CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from clipaware.errors import UsageError
+from clipaware.query.analysis import LimitationKind, QueryAnalysis
+from clipaware.query.analyze import analyze
+
+CHECK_TITLES = {
+    LimitationKind.COUNTING: "counting (how many)",
+    LimitationKind.FINE_GRAINED: "fine-grained identity (people, models, breeds, species, artworks, fonts)",
+    LimitationKind.SPATIAL: "spatial relations and frame positions",
+    LimitationKind.COMPOSITIONAL: "attribute / role binding",
+    LimitationKind.NEGATION: "negation and exclusion",
+}
+
+
+def _escape(text: str) -> str:
+    # rich markup would eat "[...]" in a user's query
+    return text.replace("[", r"\[")
+
+
+def render_text(analysis: QueryAnalysis, check_all: bool = False) -> str:
+    """Rich-markup text: a verdict line, then each limitation (or every check with ``check_all``)."""
+    lines: list[str] = []
+    query = _escape(analysis.query)
+    if analysis.clip_ok:
+        lines.append(f"✅ CLIP is appropriate for: [bold]{query}[/]")
+    else:
+        kinds = ", ".join(kind.value for kind in analysis.kinds)
+        lines.append(f"❌ CLIP is the wrong tool for: [bold]{query}[/]  ({kinds})")
+    by_kind = {limitation.kind: limitation for limitation in analysis.limitations}
+    for kind in LimitationKind:
+        limitation = by_kind.get(kind)
+        if limitation is None:
+            if check_all:
+                lines.append(f"  ✅ pass  {CHECK_TITLES[kind]}")
+            continue
+        evidence = ", ".join(f'"{_escape(text)}"' for text in limitation.evidence)
+        lines.append(f"  ❌ {'fail  ' if check_all else ''}[bold]{kind.value}[/]: {CHECK_TITLES[kind]}")
+        lines.append(f"     evidence:   {evidence}")
+        lines.append(f"     why:        {_escape(limitation.explanation)}")
+        lines.append(f"     instead:    {_escape(limitation.suggestion)}")
+    for warning in analysis.parse.warnings:
+        lines.append(f"  ⚠ {_escape(warning)}")
+    return "\n".join(lines)
+
+
+def read_queries(path: Path) -> Iterator[str]:
+    """Queries from a file: one per line, or JSONL objects with a "query" key (both may be mixed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file")
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            if text.startswith("{"):
+                try:
+                    record = json.loads(text)
+                    query = record["query"]
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise UsageError(f'{path}:{number}: a JSON line needs a "query" key ({exc})') from exc
+                yield query if isinstance(query, str) else str(query)
+            else:
+                yield text
+
+
+def analyze_file(path: Path) -> Iterator[dict[str, Any]]:
+    """One JSON-ready result per query in ``path``; a query the analyzer refuses gets an "error" instead."""
+    for query in read_queries(path):
+        try:
+            yield analyze(query).to_dict()
+        except UsageError as exc:
+            yield {"query": query, "error": str(exc)}

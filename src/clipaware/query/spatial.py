@@ -1,0 +1,171 @@
+"""Spatial: a relation between two depicted objects, or a position inside the frame.
+
+CLIP pools the image into one vector, so "cat left of dog" and "dog left of cat" score alike. A relation
+needs a noun on each side ("shoes under the bed"); setting prepositions ("dogs on a beach", "a house near
+the lake") and idioms ("under construction", "behind the scenes", "in front of the camera") are not
+relations. Frame positions are phrases like "on the left", "in the top-right corner", "at the bottom of
+the poster", "in the back row"; "left luggage" or "left-handed" are not positions.
+"""
+
+from __future__ import annotations
+
+from clipaware.query.analysis import Relation
+from clipaware.query.doc import Doc
+
+Finding = tuple[Relation, int, int]
+
+_VIEWERS = frozenset({"camera", "lens", "viewer", "photographer", "audience", "screen"})
+_EVENT_NOUNS = frozenset(
+    {
+        "five",
+        "handshake",
+        "kiss",
+        "hug",
+        "match",
+        "game",
+        "fight",
+        "race",
+        "conversation",
+        "argument",
+        "battle",
+        "duel",
+    }
+)
+_FRAME_PREPS = frozenset({"in", "on", "at", "to", "toward", "towards", "from"})
+_FRAME_PARTS = frozenset({"side", "corner", "half", "edge", "part", "third", "area", "portion", "quarter", "row"})
+_FRAME_MODIFIERS = frozenset({"far", "very", "upper", "lower", "top", "bottom", "extreme", "left", "right"})
+_OPPOSITES = frozenset({"left", "right", "front", "behind", "back", "top", "bottom", "above", "below"})
+_SETTING_HEADS_EXEMPT = frozenset({"house", "room", "kitchen", "bedroom", "office"})
+
+
+def detect_spatial(doc: Doc) -> list[Finding]:
+    """Relations between two nouns, then positions in the frame."""
+    findings: list[Finding] = []
+    covered: set[int] = set()
+    tokens = doc.tokens
+    n = len(tokens)
+    i = 0
+    while i < n:
+        if doc.blocked(i):
+            i += 1
+            continue
+        match = doc.relation_at[i]
+        if match:
+            size, (canonical, strength) = match
+            finding = _relation(doc, i, size, canonical, strength)
+            if finding is not None:
+                findings.append(finding)
+                covered.update(range(finding[1], finding[2] + 1))
+                i += size
+                continue
+        i += 1
+    for i in range(n):
+        if i in covered or doc.blocked(i) or doc.entity[i] is not None:
+            continue
+        finding = _frame_position(doc, i)
+        if finding is not None:
+            findings.append(finding)
+            covered.update(range(finding[1], finding[2] + 1))
+    return findings
+
+
+def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Finding | None:
+    tokens, lex = doc.tokens, doc.lex
+    after = i + size
+    if after + 1 < len(tokens) and tokens[after].norm in ("or", "and"):
+        # "in front of or behind the fire truck": the object follows the second relation.
+        second = lex.relations.match(tokens, after + 1)
+        if second:
+            after += 1 + second[0]
+    if after >= len(tokens):
+        return None
+    # "over 50 people", "under 5", "around 20 runners", "between 3 and 5": amounts, not places.
+    amount = doc.number_value(after) is not None and tokens[i].norm in ("over", "under", "around", "between")
+    range_follows = after + 1 < len(tokens) and tokens[after + 1].norm in ("and", "to", "-")
+    if amount and (canonical != "between" or range_follows):
+        return None
+    obj = doc.np_after(after)
+    subject = doc.np_before(i)
+    if obj is None or subject is None:
+        return None
+    obj_head, subject_head = tokens[obj[1]], tokens[subject]
+    if obj_head.norm in _VIEWERS:
+        return None
+    if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
+        return None  # "under the stars", "above the clouds": a setting
+    if canonical == "next_to" and obj_head.forms & lex.setting_nouns and obj_head.norm not in _SETTING_HEADS_EXEMPT:
+        return None  # "cows grazing beside a river": where the scene is, not two objects side by side
+    if strength == "weak":
+        if obj_head.norm in ("other", "another"):
+            return None  # "facing each other": how they are turned, not where they are
+        for head in (obj_head, subject_head):
+            if head.forms & lex.setting_nouns or head.forms & lex.sky_nouns:
+                return None
+    if canonical in ("between", "either_side_of") and subject_head.norm in _EVENT_NOUNS:
+        return None
+    if doc.idiom[subject]:
+        return None
+    relation = Relation(subject_head.norm, canonical, obj_head.norm, doc.span_text(i, obj[1]))
+    return (relation, i, obj[1])
+
+
+def _frame_position(doc: Doc, i: int) -> Finding | None:
+    """ "on the left", "the left side of the frame", "top-right corner", "left or right", "back row"."""
+    tokens, lex = doc.tokens, doc.lex
+    n = len(tokens)
+    norm = tokens[i].norm
+    parts = norm.split("-")
+    if len(parts) == 2 and all(part in lex.frame_words for part in parts):
+        # "top-right", "bottom-left": always a place in the picture.
+        last = i + 1 if i + 1 < n and tokens[i + 1].norm in _FRAME_PARTS else i
+        return (Relation(None, norm.replace("-", "_"), "frame", doc.span_text(i, last)), i, last)
+    if norm in ("front", "back") and i + 1 < n and tokens[i + 1].norm == "row":
+        return (Relation(None, f"{norm}_row", "frame", doc.span_text(i, i + 1)), i, i + 1)
+    if norm in _OPPOSITES and i + 2 < n and tokens[i + 1].norm == "or" and tokens[i + 2].norm in _OPPOSITES:
+        return (Relation(None, f"{norm}_or_{tokens[i + 2].norm}", None, doc.span_text(i, i + 2)), i, i + 2)
+    kind = lex.frame_words.get(norm)
+    if kind is None:
+        return None
+    # Walk back over "the far upper" to a preposition: "in the far left corner".
+    k = i - 1
+    while k >= 0 and tokens[k].norm in _FRAME_MODIFIERS:
+        k -= 1
+    has_prep = k >= 1 and tokens[k].norm == "the" and tokens[k - 1].norm in _FRAME_PREPS
+    has_the = k >= 0 and tokens[k].norm == "the"
+    last = i
+    if i + 1 < n and tokens[i + 1].norm in lex.frame_words and tokens[i + 1].norm != norm:
+        last = i + 1  # "bottom left", "top right"
+        if has_prep or has_the or kind == "mid":
+            return (
+                Relation(None, f"{norm}_{tokens[i + 1].norm}", "frame", doc.span_text(k if has_prep else i, last)),
+                i,
+                last,
+            )
+    if last + 1 < n and tokens[last + 1].norm in _FRAME_PARTS:
+        last += 1
+        part_named = True
+    else:
+        part_named = False
+    of_object = None
+    if last + 2 < n and tokens[last + 1].norm == "of":
+        obj = doc.np_after(last + 2)
+        if obj is not None:
+            of_object = obj
+    if of_object is not None:
+        obj_head = tokens[of_object[1]]
+        in_frame = obj_head.norm in lex.frame_nouns or obj_head.norm in lex.media_nouns
+        if kind == "mid" and not in_frame:
+            return None  # "at the top of the stairs", "in the middle of the road": a setting
+        if not (has_prep or has_the or part_named):
+            return None
+        first = k - 1 if has_prep else i
+        relation = Relation(None, norm, "frame" if in_frame else obj_head.norm, doc.span_text(first, of_object[1]))
+        return (relation, first, of_object[1])
+    if part_named and (has_the or has_prep) and norm not in ("middle", "center", "centre"):
+        first = k - 1 if has_prep else k
+        return (Relation(None, norm, "frame", doc.span_text(first, last)), first, last)
+    if has_prep:
+        clause_ends = last + 1 >= n or doc.is_stop(last + 1) or doc.is_punct(last + 1)
+        if kind == "edge" or clause_ends:
+            return (Relation(None, norm, "frame", doc.span_text(k - 1, last)), k - 1, last)
+    return None

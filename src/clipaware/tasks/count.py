@@ -1,0 +1,76 @@
+"""The count route: how many X are there, and does that satisfy "exactly / at least / at most N"?
+
+CLIP's one vector has no slot for "how many": on CountBench-style tests it is close to chance. A
+detector returns one box per object; after its score threshold and non-maximum suppression, counting is
+``len``. Attributes ("red circles") are judged per box by CLIP on the box's crop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clipaware.errors import UsageError
+from clipaware.models.clip import ClipModel
+from clipaware.models.detect import Detector, ImageInput
+from clipaware.tasks.regions import ObjectRef, Region, find
+
+OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
+
+
+@dataclass(frozen=True)
+class CountAnswer:
+    """The count, whether the constraint holds (None for a plain "how many"), and the boxes counted."""
+
+    target: ObjectRef
+    count: int
+    op: str
+    value: int | None
+    holds: bool | None
+    counted: tuple[Region, ...]
+    rejected: tuple[Region, ...]  # detections of the noun whose attributes did not match
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target.text,
+            "count": self.count,
+            "op": self.op,
+            "value": self.value,
+            "holds": self.holds,
+            "counted": [r.to_dict() for r in self.counted],
+            "rejected": [r.to_dict() for r in self.rejected],
+        }
+
+
+def satisfies(count: int, op: str, value: int | None) -> bool | None:
+    """Whether ``count`` meets the constraint; "approx" allows ±max(1, 20 %)."""
+    if op == "ask" or value is None:
+        return None
+    if op == "exact":
+        return count == value
+    if op == "at_least":
+        return count >= value
+    if op == "at_most":
+        return count <= value
+    if op == "approx":
+        return abs(count - value) <= max(1, round(0.2 * value))
+    raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")
+
+
+def count_objects(
+    image: ImageInput,
+    target: ObjectRef,
+    detector: Detector,
+    *,
+    model: ClipModel | None = None,
+    alternatives: Sequence[Sequence[str]] = (),
+    op: str = "ask",
+    value: int | None = None,
+) -> CountAnswer:
+    """Count ``target`` in ``image`` and check it against ``op``/``value``."""
+    if op not in OPERATORS:
+        raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")
+    regions = find(image, target, detector, model, alternatives)
+    counted = tuple(r for r in regions if r.matches)
+    rejected = tuple(r for r in regions if not r.matches)
+    return CountAnswer(target, len(counted), op, value, satisfies(len(counted), op, value), counted, rejected)

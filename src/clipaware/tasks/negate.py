@@ -1,0 +1,40 @@
+"""The negate route: is the excluded thing really absent ("a street with no cars")?
+
+CLIP's text encoder barely reads "no": "a street with no cars" lands near pictures of streets *with*
+cars (NegBench). Detection turns the question around: look for the excluded thing; if nothing matching
+it is found (above the detector's threshold, with the asked attributes), the negation holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clipaware.models.clip import ClipModel
+from clipaware.models.detect import Detector, ImageInput
+from clipaware.tasks.regions import ObjectRef, Region, find
+
+
+@dataclass(frozen=True)
+class NegationAnswer:
+    """Holds when no region matching the excluded thing was found; the found ones are the evidence."""
+
+    excluded: ObjectRef
+    holds: bool
+    found: tuple[Region, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"excluded": self.excluded.text, "holds": self.holds, "found": [r.to_dict() for r in self.found]}
+
+
+def check_absent(
+    image: ImageInput,
+    excluded: ObjectRef,
+    detector: Detector,
+    *,
+    model: ClipModel | None = None,
+    alternatives: Sequence[Sequence[str]] = (),
+) -> NegationAnswer:
+    """Look for ``excluded``; the negation holds when none is found."""
+    found = tuple(r for r in find(image, excluded, detector, model, alternatives) if r.matches)
+    return NegationAnswer(excluded, not found, found)

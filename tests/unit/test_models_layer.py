@@ -1,0 +1,65 @@
+"""Registry facts, model-name resolution and the missing-model message (no network, no weights)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clipaware.errors import ModelNotAvailableError
+from clipaware.models import hub
+from clipaware.models.registry import DEFAULT_MODEL, REGISTRY, SIGMOID_FAMILIES, resolve_model_name
+
+
+def test_registry_has_the_promised_models_with_costs() -> None:
+    for name in (
+        "openai/clip-vit-base-patch32",
+        "openai/clip-vit-large-patch14",
+        "laion/CLIP-ViT-g-14-laion2B-s12B-b42K",
+        "google/siglip2-base-patch16-224",
+    ):
+        spec = REGISTRY[name]
+        assert spec.role == "embed" and spec.embedding_dim and spec.gflops > 0 and spec.image_size == 224
+    assert REGISTRY["openai/clip-vit-large-patch14"].gflops > REGISTRY[DEFAULT_MODEL].gflops
+    assert REGISTRY["google/siglip2-base-patch16-224"].family in SIGMOID_FAMILIES
+    assert REGISTRY[DEFAULT_MODEL].family not in SIGMOID_FAMILIES
+
+
+def test_model_name_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLIPAWARE_MODEL", raising=False)
+    assert resolve_model_name(None) == DEFAULT_MODEL
+    monkeypatch.setenv("CLIPAWARE_MODEL", "openai/clip-vit-large-patch14")
+    assert resolve_model_name(None) == "openai/clip-vit-large-patch14"
+    assert resolve_model_name("google/siglip2-base-patch16-224") == "google/siglip2-base-patch16-224"
+
+
+def test_missing_model_offline_names_it_and_the_way_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(hub, "cache_dir", lambda: tmp_path)
+    with pytest.raises(ModelNotAvailableError) as info:
+        hub.model_folder("openai/clip-vit-large-patch14")
+    message = str(info.value)
+    assert "openai/clip-vit-large-patch14" in message
+    assert "clipaware models pull openai/clip-vit-large-patch14" in message
+    assert info.value.exit_code == 2
+
+
+def test_unreachable_hub_fails_fast_with_the_same_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(ModelNotAvailableError, match=r"cannot be reached.*models pull nobody/no-such-model"):
+        hub.download("nobody/no-such-model")
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotAvailableError, match="not a model folder"):
+        hub.model_folder(str(tmp_path))
+
+
+def test_local_names_are_recorded_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "m").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert hub.canonical_model_name("./m") == str(tmp_path / "m")
+    assert hub.canonical_model_name("openai/clip-vit-base-patch32") == "openai/clip-vit-base-patch32"
