@@ -24,7 +24,7 @@ def _json(args: list[str]) -> dict:
     return json.loads(result.stdout)
 
 
-def test_eval_shapes_json_is_complete_deterministic_and_never_invents_a_routed_number() -> None:
+def test_eval_shapes_json_is_complete_deterministic_and_measures_both_columns() -> None:
     payload = _json(["eval", "shapes", "--n", "16", "--json"])
     assert set(payload["tasks"]) == set(TASKS)
     for name, row in payload["tasks"].items():
@@ -33,7 +33,9 @@ def test_eval_shapes_json_is_complete_deterministic_and_never_invents_a_routed_n
         assert 0.0 <= row["clip_only"] <= 1.0
         lo, hi = row["clip_only_ci95"]
         assert lo <= row["clip_only"] <= hi
-        assert row["routed"] is None and row["routed_ci95"] is None, name  # no route exists yet
+        # the task routes are installed, so the routed column is measured on the same probes
+        assert 0.0 <= row["routed"] <= 1.0 and row["routed_note"] == "", name
+        assert row["routed_ci95"][0] <= row["routed"] <= row["routed_ci95"][1]
     assert payload["tasks"]["count"]["chance"] == pytest.approx(1 / 6, abs=1e-3)
     assert _json(["eval", "shapes", "--n", "16", "--json"]) == payload
     other = _json(["eval", "shapes", "--n", "16", "--seed", "1", "--json"])
@@ -43,8 +45,19 @@ def test_eval_shapes_json_is_complete_deterministic_and_never_invents_a_routed_n
 def test_eval_shapes_table_for_people() -> None:
     result = runner.invoke(app, ["eval", "shapes", "--n", "6"])
     assert result.exit_code == 0, result.output
-    for word in ("count", "negation", "chance", "CLIP-only", "routed", "not available"):
+    for word in ("count", "negation", "chance", "CLIP-only", "routed"):
         assert word in result.stdout
+
+
+def test_routed_column_says_not_available_without_the_task_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clipaware.world import routes
+
+    for task in TASKS:
+        monkeypatch.setitem(routes.ROUTE_MODULES, task, "clipaware.tasks.not_installed_here")
+    payload = _json(["eval", "shapes", "--n", "4", "--json"])
+    assert all(r["routed"] is None and "not installed" in r["routed_note"] for r in payload["tasks"].values())
+    result = runner.invoke(app, ["eval", "shapes", "--n", "4"])
+    assert "not available" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -64,7 +77,7 @@ def test_eval_benchmarks_on_fixture_files(benchmark: str, subsets: dict) -> None
     assert {k: (v["n"], round(v["chance"], 4)) for k, v in payload["tasks"].items()} == {
         k: (n, round(c, 4)) for k, (n, c) in subsets.items()
     }
-    assert all(v["routed"] is None for v in payload["tasks"].values())
+    assert all(v["routed"] is None and v["routed_note"] for v in payload["tasks"].values())
     if benchmark == "sugarcrepe":
         assert "CLIP is the right tool" in payload["tasks"]["replace_obj"]["routed_note"]
 

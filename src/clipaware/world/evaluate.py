@@ -12,30 +12,17 @@ and :func:`routed_answers` answer a whole task in batches, :func:`summarise` tur
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from clipaware.world.benchmarks import BENCHMARK_ROUTES, BenchmarkItem, load_benchmark
+from clipaware.world.benchmarks import BENCHMARK_ROUTE_NOTE, BENCHMARK_ROUTE_NOTES, BenchmarkItem, load_benchmark
 from clipaware.world.probes import TASKS, Probe, make_probes
-
-# Which clipaware task module answers which probe family. A route module takes part in ``eval shapes`` by
-# exposing ``answer_probe(probe, *, clip, detector) -> int`` that returns an answer in the probe's own
-# terms (see :class:`~clipaware.world.probes.Probe`). Until a module exists the routed column is ``None``.
-ROUTES: dict[str, str] = {
-    "count": "clipaware.tasks.count",
-    "count_exact": "clipaware.tasks.count",
-    "left_right": "clipaware.tasks.relate",
-    "above_below": "clipaware.tasks.relate",
-    "binding": "clipaware.tasks.bind",
-    "negation": "clipaware.tasks.negate",
-}
-ROUTE_FUNCTION = "answer_probe"
+from clipaware.world.routes import ROUTE_MODULES, Answerer, route_for
 
 
 @dataclass(frozen=True)
@@ -152,43 +139,21 @@ def clip_only_answers(probes: Sequence[Probe], clip: Any) -> list[int]:
     return answers
 
 
-def find_route(module_name: str | None) -> Callable[..., int] | None:
-    """The routed answerer in ``module_name`` if clipaware has it installed, else ``None``.
-
-    Only a missing module or function means "not available"; an error *inside* an existing route is a bug
-    and is raised, not hidden behind a blank column.
-    """
-    if module_name is None:
-        return None
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, ROUTE_FUNCTION, None)
-
-
-def _route_note(module_name: str | None) -> str:
-    if module_name is None:
-        return "no route: CLIP is the right tool here"
-    return f"{module_name}.{ROUTE_FUNCTION} not installed"
-
-
 def evaluate_probes(
     task: str,
     probes: Iterable[Probe],
     clip: Any,
     *,
-    route_module: str | None,
+    route: Answerer | None,
+    note: str = "",
     detector: Any = None,
     chunk: int = 64,
 ) -> TaskResult:
-    """Score one task's probes with CLIP alone and (when installed) the route, ``chunk`` probes at a time.
+    """Score one task's probes with CLIP alone and with ``route`` (when given), ``chunk`` probes at a time.
 
-    Chunking keeps memory flat on real benchmarks with thousands of photographs.
+    Chunking keeps memory flat on real benchmarks with thousands of photographs. Without a route the
+    routed column is ``None`` with ``note`` saying why.
     """
-    route = find_route(route_module)
     chances: list[float] = []
     clip_correct = routed_correct = 0
     batch: list[Probe] = []
@@ -200,7 +165,7 @@ def evaluate_probes(
         answers = clip_only_answers(batch, clip)
         clip_correct += sum(int(a == p.answer) for a, p in zip(answers, batch, strict=True))
         if route is not None:
-            routed = [int(route(p, clip=clip, detector=detector)) for p in batch]
+            routed = [int(route(p, clip, detector)) for p in batch]
             routed_correct += sum(int(a == p.answer) for a, p in zip(routed, batch, strict=True))
         batch.clear()
 
@@ -214,8 +179,7 @@ def evaluate_probes(
     chance = float(np.mean(chances)) if chances else float("nan")
     clip_acc = Accuracy(clip_correct, n) if n else None
     routed_acc = Accuracy(routed_correct, n) if (route is not None and n) else None
-    note = "" if route is not None else _route_note(route_module)
-    return TaskResult(task, n, chance, clip_acc, routed_acc, note)
+    return TaskResult(task, n, chance, clip_acc, routed_acc, "" if route is not None else note)
 
 
 def evaluate_shapes(
@@ -233,7 +197,14 @@ def evaluate_shapes(
 
         detector = ShapeDetector()
     rows = tuple(
-        evaluate_probes(task, make_probes(task, n, seed), clip, route_module=ROUTES[task], detector=detector)
+        evaluate_probes(
+            task,
+            make_probes(task, n, seed),
+            clip,
+            route=route_for(task),
+            note=f"{ROUTE_MODULES[task]} is not installed",
+            detector=detector,
+        )
         for task in tasks
     )
     return EvalReport(model=model_name, seed=seed, tasks=rows)
@@ -275,7 +246,8 @@ def evaluate_benchmark(
             subset,
             _benchmark_probes(items, limit),
             clip,
-            route_module=BENCHMARK_ROUTES.get(subset),
+            route=None,
+            note=BENCHMARK_ROUTE_NOTES.get(subset, BENCHMARK_ROUTE_NOTE),
             detector=detector,
         )
         rows.append(replace(row, skipped=data.skipped.get(subset, 0)))

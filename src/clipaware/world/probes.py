@@ -211,7 +211,12 @@ def binding_probe(rng: np.random.Generator) -> Probe:
         images=(scene.image,),
         scenes=(scene,),
         answer=0 if true_first else 1,
-        query={"objects": [{"colour": c1, "shape": s1}, {"colour": c2, "shape": s2}]},
+        # the objects as the first candidate names them (the true text or the swap, at random)
+        query={
+            "objects": [
+                {"colour": c, "shape": s} for c, s in (((c1, s1), (c2, s2)) if true_first else ((c2, s1), (c1, s2)))
+            ]
+        },
     )
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,7 +10,6 @@ from clipaware.world.evaluate import (
     Accuracy,
     clip_only_answers,
     evaluate_probes,
-    find_route,
     format_accuracy,
     wilson_interval,
 )
@@ -51,9 +47,9 @@ def test_clip_only_decisions_per_kind() -> None:
         _probe("yes_no", [b], ["x", "y", "z"], 0),  # z wins over the statement x: does not hold
     ]
     assert clip_only_answers(probes, clip) == [2, 1, 1, 1, 0]
-    result = evaluate_probes("t", probes, clip, route_module=None)
+    result = evaluate_probes("t", probes, clip, route=None, note="no route here")
     assert (result.n, result.clip_only.correct) == (5, 4)
-    assert result.routed is None and "CLIP is the right tool" in result.routed_note
+    assert result.routed is None and result.routed_note == "no route here"
 
 
 def test_wilson_interval_matches_known_values() -> None:
@@ -66,40 +62,36 @@ def test_wilson_interval_matches_known_values() -> None:
     assert format_accuracy(None) == "not available"
 
 
-def test_missing_route_reads_not_available() -> None:
-    assert find_route("clipaware.tasks.no_such_route_module") is None
-    assert find_route(None) is None
+def test_route_is_not_available_when_its_task_module_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clipaware.world import routes
+
+    monkeypatch.setitem(routes.ROUTE_MODULES, "binding", "clipaware.tasks.no_such_route_module")
+    assert routes.route_for("binding") is None
+    monkeypatch.setitem(routes.ROUTE_MODULES, "binding", "clipaware.tasks.bind")
+    assert routes.route_for("binding") is routes.answer_binding
 
 
-def test_installed_route_is_called_and_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_given_route_is_called_in_chunks_and_scored() -> None:
     probes = make_probes("binding", 20, seed=1)
     calls = []
 
-    def answer_probe(probe, *, clip, detector):
+    def route(probe, clip, detector):
         calls.append(detector)
         return probe.answer if probe.texts[0] < probe.texts[1] else 1 - probe.answer  # right on some only
 
-    module = types.ModuleType("fake_bind_route")
-    module.answer_probe = answer_probe
-    monkeypatch.setitem(sys.modules, "fake_bind_route", module)
     clip = LookupClip({id(i): [1, 0] for p in probes for i in p.images}, {t: [1, 0] for p in probes for t in p.texts})
-    result = evaluate_probes("binding", probes, clip, route_module="fake_bind_route", detector="det", chunk=7)
+    result = evaluate_probes("binding", probes, clip, route=route, detector="det", chunk=7)
     expected = sum(p.texts[0] < p.texts[1] for p in probes)
     assert result.routed is not None and result.routed.correct == expected and result.routed.n == 20
-    assert calls == ["det"] * 20
+    assert calls == ["det"] * 20 and result.routed_note == ""
     assert result.to_dict()["routed"] == round(expected / 20, 4)
 
 
-def test_a_broken_route_is_an_error_not_a_blank(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = types.ModuleType("broken_route")
-    module.__path__ = []  # a package whose submodule import fails inside, not because it is missing
-
-    def answer_probe(probe, *, clip, detector):
+def test_a_broken_route_is_an_error_not_a_blank() -> None:
+    def route(probe, clip, detector):
         raise RuntimeError("bug in the route")
 
-    module.answer_probe = answer_probe
-    monkeypatch.setitem(sys.modules, "broken_route", module)
     probes = make_probes("negation", 2)
     clip = LookupClip({id(i): [1, 0] for p in probes for i in p.images}, {t: [1, 0] for p in probes for t in p.texts})
     with pytest.raises(RuntimeError, match="bug in the route"):
-        evaluate_probes("negation", probes, clip, route_module="broken_route")
+        evaluate_probes("negation", probes, clip, route=route)
