@@ -464,6 +464,79 @@ def _ray_flag(argv: list[str]) -> list[str]:
     return out_args
 
 
+# --- eval (shapes world and benchmarks) ---
+eval_app = typer.Typer(
+    help="Measure CLIP alone against clipaware's routes: the shapes world and real benchmarks.",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+def _print_eval(report: Any, as_json: bool) -> None:
+    from clipaware.world.evaluate import format_accuracy
+
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    table = Table(title=f"{report.benchmark} · model {report.model}", show_edge=False)
+    for column in ("task", "n", "chance", "CLIP-only [95% CI]", "routed [95% CI]"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for row in report.tasks:
+        table.add_row(
+            row.task, str(row.n), f"{row.chance:.2f}", format_accuracy(row.clip_only), format_accuracy(row.routed)
+        )
+    out.print(table)
+    for row in report.tasks:
+        if row.routed is None and row.routed_note:
+            out.print(f"[dim]{row.task}: routed not available ({row.routed_note})[/]")
+        if row.skipped:
+            err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)")
+
+
+@eval_app.command("shapes")
+def eval_shapes_cmd(
+    n: int = typer.Option(200, "--n", min=1, help="Probes per task."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the probe scenes (same seed, same numbers)."),
+    model: str | None = typer.Option(None, "--model", "-m", help="CLIP to test (default: the shapes CLIP)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Accuracy per task (count, relations, binding, negation): chance, CLIP-only and routed."""
+    from clipaware.models.clip import ClipModel
+    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.world.evaluate import evaluate_shapes
+
+    name = model or str(SHAPES_CLIP_PATH)
+    report = evaluate_shapes(ClipModel.load(name), n=n, seed=seed, model_name=model or "shapes-clip")
+    _print_eval(report, as_json)
+
+
+def _benchmark_command(benchmark: str, title: str) -> None:
+    def command(
+        data: Path = typer.Option(..., "--data", help=f"Folder holding the downloaded {title} files."),
+        model: str | None = MODEL_OPT,
+        images: Path | None = typer.Option(
+            None, "--images", help="Image folder when not inside --data (SugarCrepe: COCO val2017)."
+        ),
+        limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items per subset."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        from clipaware.models.clip import ClipModel
+        from clipaware.world.evaluate import evaluate_benchmark
+
+        clip = ClipModel.load(model)
+        report = evaluate_benchmark(benchmark, data, clip, images=images, limit=limit, model_name=clip.name)
+        _print_eval(report, as_json)
+
+    command.__doc__ = f"{title}: chance, CLIP-only and routed accuracy per subset, from files you downloaded."
+    eval_app.command(benchmark)(command)
+
+
+_benchmark_command("whatsup", "What'sUp")
+_benchmark_command("sugarcrepe", "SugarCrepe")
+_benchmark_command("countbench", "CountBench")
+# --- end eval ---
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning our errors into one line and an exit code."""
     try:

@@ -1,0 +1,16 @@
+"""The shapes world: synthetic scenes with exact ground truth, a small CLIP trained on them, probes per CLIP
+limitation, and the evaluator behind ``clipaware eval`` (which also reads real benchmarks' files).
+
+It is a measuring instrument and a test fixture, not the product: everything here goes through the same
+public interfaces as real models (``ClipModel.load``, the Detector protocol).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The trained shapes CLIP ships inside the package and loads like a hub snapshot:
+# ``ClipModel.load(SHAPES_CLIP_PATH)``. Rebuild it with ``scripts/train_shapes_clip.py``.
+SHAPES_CLIP_PATH: Path = Path(__file__).resolve().parent / "shapes_clip"
+
+__all__ = ["SHAPES_CLIP_PATH"]
