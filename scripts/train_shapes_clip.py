@@ -121,7 +121,8 @@ def main() -> None:
     random.seed(args.seed)
     start = time.time()
 
-    tokenizer = build_word_tokenizer(caption_vocabulary(), max_length=64)
+    # "gray" (American, and what the query analyzer normalises to) reads as the trained "grey"
+    tokenizer = build_word_tokenizer(caption_vocabulary(), max_length=64, aliases={"gray": "grey"})
     config = tiny_clip_config(
         len(tokenizer),
         image_size=INPUT_SIZE,

@@ -35,20 +35,24 @@ def words_of(texts: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def build_word_tokenizer(words: Iterable[str] = BASIC_WORDS, max_length: int = 77):
+def build_word_tokenizer(
+    words: Iterable[str] = BASIC_WORDS, max_length: int = 77, aliases: dict[str, str] | None = None
+):
     """A word-level tokenizer in the format ``AutoTokenizer`` loads, with CLIP's start/end tokens.
 
     Ids: 0 pad, 1 unknown, 2 start, 3 end, then the words. The end token is what CLIP pools on, so the
-    model config must name it (``eos_token_id=3``).
+    model config must name it (``eos_token_id=3``). ``aliases`` maps other spellings onto vocabulary words
+    ("gray" → "grey"): a BPE tokenizer reads both, a word-level one only what it was trained on.
     """
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS)}
     for word in words:
         vocab.setdefault(word.lower(), len(vocab))
     tok = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
-    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    spellings = [normalizers.Replace(Regex(rf"\b{a}\b"), b) for a, b in sorted((aliases or {}).items())]
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase(), *spellings])
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A {EOS}",

@@ -128,3 +128,12 @@ def test_clip_alone_shows_the_limitation_the_world_measures(clip) -> None:
     answers = clip_only_answers(probes, clip)
     assert answers == clip_only_answers(probes, clip)  # deterministic
     assert np.mean([a == p.answer for a, p in zip(answers, probes, strict=True)]) <= NEGATION_MAX
+
+
+def test_american_spelling_reads_as_the_trained_word() -> None:
+    from clipaware import ClipModel
+    from clipaware.world import SHAPES_CLIP_PATH
+
+    model = ClipModel.load(SHAPES_CLIP_PATH)
+    assert model.knows("gray")  # the analyzer normalises "grey" to "gray"; the model was trained on "grey"
+    assert model.tokenizer("a gray star")["input_ids"] == model.tokenizer("a grey star")["input_ids"]
