@@ -498,6 +498,9 @@ def eval_shapes_cmd(
     n: int = typer.Option(200, "--n", min=1, help="Probes per task."),
     seed: int = typer.Option(0, "--seed", help="Seed of the probe scenes (same seed, same numbers)."),
     model: str | None = typer.Option(None, "--model", "-m", help="CLIP to test (default: the shapes CLIP)."),
+    via: str = typer.Option(
+        "tasks", "--via", help="Routed column: 'tasks' (route functions on the probe's objects) or 'ask' (its words)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Accuracy per task (count, relations, binding, negation): chance, CLIP-only and routed."""
@@ -506,7 +509,9 @@ def eval_shapes_cmd(
     from clipaware.world.evaluate import evaluate_shapes
 
     name = model or str(SHAPES_CLIP_PATH)
-    report = evaluate_shapes(ClipModel.load(name), n=n, seed=seed, model_name=model or "shapes-clip")
+    if via not in ("tasks", "ask"):
+        raise UsageError("--via takes 'tasks' or 'ask'")
+    report = evaluate_shapes(ClipModel.load(name), n=n, seed=seed, model_name=model or "shapes-clip", via=via)
     _print_eval(report, as_json)
 
 

@@ -59,7 +59,7 @@ def test_composed_query_answers_yes_or_no(photo, detectors, env, capsys, monkeyp
         "--json",
     )
     result = json.loads(out)
-    assert code == 0 and result["routes"] == ["count", "relate", "bind"]
+    assert code == 0 and result["routes"] == ["count", "relate"]
     assert result["answer"] in (True, False, None)
     assert {"counting", "spatial", "compositional"} == {lim["kind"] for lim in result["analysis"]["limitations"]}
 

@@ -24,10 +24,11 @@ def test_exact_counts_keep_their_number() -> None:
 
 def test_several_limitations_compose() -> None:
     routes = _routes("two red cars left of a blue truck")
-    assert [r["route"] for r in routes] == ["count", "relate", "bind"]
+    assert [r["route"] for r in routes] == ["count", "relate"]  # relate judges each side's colour on its crop
     relate = routes[1]
     assert (relate["subject"], relate["relation"], relate["object"]) == ("red car", "left_of", "blue truck")
-    assert routes[2]["phrases"] == ["red car", "blue truck"]
+    bound = _routes("a red car and a blue truck")
+    assert [r["route"] for r in bound] == ["bind"] and bound[0]["phrases"] == ["red car", "blue truck"]
 
 
 def test_negation_looks_for_the_excluded_thing_and_keeps_the_positive_part() -> None:

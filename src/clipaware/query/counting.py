@@ -158,13 +158,18 @@ def _is_label_number(doc: Doc, i: int) -> bool:
             return True  # a number after a name mid-sentence ("Apollo 11", "Nokia 3310")
     if i + 1 < len(tokens):
         nxt = tokens[i + 1].norm
-        if nxt in lex.units or nxt in (":", "/", "%", "°", "x", "-"):
+        drawn = nxt in _DRAWABLE_UNITS and i > 0 and tokens[i - 1].norm == "exactly"  # "exactly three stars"
+        if (nxt in lex.units and not drawn) or nxt in (":", "/", "%", "°", "x", "-"):
             return True
         if nxt == "." and i + 2 < len(tokens) and tokens[i + 2].norm.isdigit():
             return True
         if nxt in ("year", "years") or nxt.endswith("-old"):
             return True
     return False
+
+
+# Units that are also things people draw or photograph (a rating is "4 stars"; a flag has fifty stars).
+_DRAWABLE_UNITS = frozenset({"star", "stars"})
 
 
 def _number(doc: Doc, i: int, value: int) -> Finding | None:
@@ -224,7 +229,10 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
         np = doc.np_after(j)
         if np is not None:
             head = tokens[np[1]]
-            if head.norm in lex.units or (norm == "one" and head.norm in _TIME_NOUNS):
+            # "5 stars" is a rating, but "three red stars" or "exactly three stars" are drawn things to count
+            exact_word = first != i and tokens[first].norm == "exactly"
+            counted_unit = head.norm in _DRAWABLE_UNITS and (doc.described(np[0], np[1]) or exact_word)
+            if (head.norm in lex.units and not counted_unit) or (norm == "one" and head.norm in _TIME_NOUNS):
                 return None
             return (CountConstraint(head.norm, op, value, doc.span_text(first, np[1])), first, np[1])
     # "a family of four", "a table set for four": the number stands for the things counted.

@@ -93,6 +93,9 @@ _DETERMINERS = frozenset(
 _PRONOUN_OBJECTS = frozenset({"it", "them", "him", "her", "me", "us", "you", "one", "ones"})
 
 
+_VISUAL_ATTRIBUTES = frozenset({"color", "size", "material", "pattern", "shape"})
+
+
 @dataclass
 class Doc:
     """Tokens of one query and per-token marks; detectors add entity spans as they find them."""
@@ -260,6 +263,14 @@ class Doc:
                 return (j, j)
             return None
         return (first if first is not None else head, head)
+
+    def described(self, first: int, head: int) -> bool:
+        """Whether the noun phrase carries a visual attribute ("a *grey* square", "two *red* stars").
+
+        A described noun is a depicted object: "above a grey square" relates two objects, while "above the
+        square" places something in a town square.
+        """
+        return any(self.lex.attributes.get(self.tokens[k].norm) in _VISUAL_ATTRIBUTES for k in range(first, head))
 
     def np_before(self, i: int, limit: int = 7) -> int | None:
         """Head of the noun phrase just before token ``i`` (skipping verbs like "parked" and "is")."""

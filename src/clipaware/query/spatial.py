@@ -115,9 +115,12 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
     obj_head, subject_head = tokens[obj[1]], tokens[subject]
     if obj_head.norm in _VIEWERS:
         return None
-    if canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns:
+    described = doc.described(obj[0], obj[1])  # "a green star", "a grey square": drawn objects, not the setting
+    one_of_them = tokens[after].norm in ("a", "an")  # "above a star" is one star; "under the stars" is the sky
+    setting_sky = canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns
+    if setting_sky and not (described or one_of_them):
         return None  # "under the stars", "above the clouds": a setting
-    if obj_head.forms & lex.ground_nouns:
+    if obj_head.forms & lex.ground_nouns and not described:
         return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
     if canonical == "on_top_of" and obj_head.forms & _HEIGHTS:
         return None  # "on top of a mountain": a place to stand

@@ -151,7 +151,12 @@ def plan(analysis: QueryAnalysis) -> tuple[Step, ...]:
             args["second"] = obj  # "between two candles": two detections of the same noun
         steps.append(Step("relate", args, rel.text))
     with_attributes = [r for r in refs.values() if r.attributes]
-    if "compositional" in kinds and len(with_attributes) >= 2:
+    # relate already judges each side's attributes on its own crop: binding is checked there
+    related = {
+        ref.noun for step in steps if step.route == "relate" for ref in (step.args["subject"], step.args["object"])
+    }
+    unbound = [r for r in with_attributes if r.noun not in related]
+    if "compositional" in kinds and len(with_attributes) >= 2 and unbound:
         steps.append(Step("bind", {"phrases": with_attributes}, ", ".join(r.text for r in with_attributes)))
     for action in parse.actions:
         steps.append(

@@ -190,8 +190,13 @@ def evaluate_shapes(
     tasks: Sequence[str] = TASKS,
     detector: Any = None,
     model_name: str = "",
+    via: str = "tasks",
 ) -> EvalReport:
-    """Build ``n`` probes per task from ``seed`` and score chance, CLIP-only and (when installed) routed."""
+    """Build ``n`` probes per task from ``seed`` and score chance, CLIP-only and (when installed) routed.
+
+    ``via`` says how the routed column is answered: ``tasks`` calls the route functions with the probe's
+    structured objects; ``ask`` gives ``ask`` the probe's words, so the query analyzer is measured too.
+    """
     if detector is None:
         from clipaware.models.detect import ShapeDetector
 
@@ -201,7 +206,7 @@ def evaluate_shapes(
             task,
             make_probes(task, n, seed),
             clip,
-            route=route_for(task),
+            route=route_for(task, via),
             note=f"{ROUTE_MODULES[task]} is not installed",
             detector=detector,
         )

@@ -104,6 +104,27 @@ def answer_negation(probe: Probe, clip: Any, detector: Any) -> int:
     return _only_true([check_absent(image, excluded, detector, model=clip).holds for image in probe.images])
 
 
+def answer_via_ask(probe: Probe, clip: Any, detector: Any) -> int:
+    """The whole user path: the probe's own words through ``ask`` (analyse → plan → routes → combine).
+
+    Unlike the answerers above, nothing structured is handed over: the analyzer must read the colours,
+    shapes, numbers and relations from the text, so its mistakes count too.
+    """
+    from clipaware.tasks.ask import Toolkit, ask
+
+    kit = Toolkit(clip=clip, detector=detector)
+    if probe.task == "count":
+        n = ask(probe.images[0], probe.question, kit=kit).answer
+        ok = isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= len(probe.texts)
+        return n - 1 if ok else CANT_TELL  # type: ignore[operator]
+    if probe.kind == "yes_no":
+        answer = ask(probe.images[0], probe.texts[0], kit=kit).answer
+        return CANT_TELL if answer is None else int(answer is True)
+    if probe.kind == "choose_text":
+        return _only_true([ask(probe.images[0], text, kit=kit).answer for text in probe.texts])
+    return _only_true([ask(image, probe.texts[0], kit=kit).answer for image in probe.images])
+
+
 ANSWERERS: dict[str, Answerer] = {
     "count": answer_count,
     "count_exact": answer_count_exact,
@@ -114,9 +135,10 @@ ANSWERERS: dict[str, Answerer] = {
 }
 
 
-def route_for(task: str) -> Answerer | None:
+def route_for(task: str, via: str = "tasks") -> Answerer | None:
     """The routed answerer for a shapes task, or ``None`` when clipaware's task module is not installed.
 
+    ``via="ask"`` answers from the probe's text through :func:`answer_via_ask` instead of the task calls.
     Only a missing module means "not available"; an error inside an installed route is raised, not hidden.
     """
     module_name = ROUTE_MODULES[task]
@@ -126,4 +148,4 @@ def route_for(task: str) -> Answerer | None:
         if exc.name is not None and module_name.startswith(exc.name):
             return None
         raise
-    return ANSWERERS[task]
+    return answer_via_ask if via == "ask" else ANSWERERS[task]
