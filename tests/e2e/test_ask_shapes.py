@@ -1,0 +1,104 @@
+"""ask, search --routed and diagnose end to end on shapes scenes, with the trained shapes CLIP and the
+ShapeDetector: answers are checked against each scene's ground truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.helpers import run
+
+from clipaware.world import SHAPES_CLIP_PATH
+from clipaware.world.scenes import ObjectSpec, generate_scenes, make_scene
+
+
+@pytest.fixture()
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLIPAWARE_MODEL", str(SHAPES_CLIP_PATH))
+
+
+def _scene_file(tmp_path: Path, specs: list[ObjectSpec], name: str = "scene.png", seed: int = 0) -> Path:
+    scene = make_scene(np.random.default_rng(seed), specs)
+    path = tmp_path / name
+    scene.image.save(path)
+    return path
+
+
+def _ask(capsys, monkeypatch, image: Path, query: str) -> dict:
+    code, out, _ = run(capsys, monkeypatch, "ask", image, query, "--detector", "shapes", "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_how_many_counts_only_the_asked_colour(env, tmp_path, capsys, monkeypatch) -> None:
+    specs = [ObjectSpec("circle", "red", "small")] * 3 + [
+        ObjectSpec("circle", "blue", "small"),
+        ObjectSpec("star", "red", "small"),
+    ]
+    image = _scene_file(tmp_path, specs)
+    assert _ask(capsys, monkeypatch, image, "how many red circles?")["answer"] == 3
+    assert _ask(capsys, monkeypatch, image, "how many circles are there?")["answer"] == 4
+    assert _ask(capsys, monkeypatch, image, "exactly three red circles")["answer"] is True
+    assert _ask(capsys, monkeypatch, image, "at least five circles")["answer"] is False
+
+
+def test_relations_and_their_swaps(env, tmp_path, capsys, monkeypatch) -> None:
+    specs = [
+        ObjectSpec("square", "green", "large", (0, 0, 100, 224)),
+        ObjectSpec("star", "yellow", "large", (124, 0, 224, 224)),
+    ]
+    image = _scene_file(tmp_path, specs)
+    assert _ask(capsys, monkeypatch, image, "a green square to the left of a yellow star")["answer"] is True
+    assert _ask(capsys, monkeypatch, image, "a green square to the right of a yellow star")["answer"] is False
+    result = _ask(capsys, monkeypatch, image, "a yellow square to the left of a green star")  # colours swapped
+    assert result["answer"] is False and result["routes"] == ["relate"]
+
+
+def test_binding_and_negation(env, tmp_path, capsys, monkeypatch) -> None:
+    specs = [ObjectSpec("triangle", "purple", "large"), ObjectSpec("circle", "orange", "large")]
+    image = _scene_file(tmp_path, specs)
+    assert _ask(capsys, monkeypatch, image, "a purple triangle and an orange circle")["answer"] is True
+    assert _ask(capsys, monkeypatch, image, "an orange triangle and a purple circle")["answer"] is False
+    assert _ask(capsys, monkeypatch, image, "a scene with no squares")["answer"] is True
+    assert _ask(capsys, monkeypatch, image, "a scene with no triangles")["answer"] is False
+
+
+def test_routed_search_keeps_exactly_the_scenes_that_satisfy_the_query(env, tmp_path, capsys, monkeypatch) -> None:
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    scenes = generate_scenes(24, seed=3)
+    for i, scene in enumerate(scenes):
+        scene.image.save(folder / f"s{i:02d}.png")
+    run(capsys, monkeypatch, "index", folder)
+    monkeypatch.chdir(folder)
+    code, out, _ = run(
+        capsys, monkeypatch, "search", "exactly two circles", "--routed", "--detector", "shapes",
+        "--candidates", "24", "-k", "24", "--json",
+    )  # fmt: skip
+    result = json.loads(out)
+    truth = {f"s{i:02d}.png" for i, s in enumerate(scenes) if s.count("circle") == 2}
+    assert code == 0 and result["routes"] == ["count"] and result["examined"] == 24
+    assert {Path(h["path"]).name for h in result["hits"]} == truth
+    assert all(h["evidence"][0]["count"] == 2 for h in result["hits"])
+
+
+def test_diagnose_shows_clip_cannot_tell_sides_but_the_route_can(env, tmp_path, capsys, monkeypatch) -> None:
+    specs = [
+        ObjectSpec("circle", "red", "large", (0, 0, 100, 224)),
+        ObjectSpec("square", "blue", "large", (124, 0, 224, 224)),
+    ]
+    image = _scene_file(tmp_path, specs)
+    out_png = tmp_path / "why.png"
+    code, out, _ = run(
+        capsys, monkeypatch, "diagnose", "--image", image, "--query", "a red circle to the left of a blue square",
+        "--detector", "shapes", "--out", out_png, "--json",
+    )  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["routed"]["answer"] is True
+    kinds = {p["kind"]: p for p in result["probes"]}
+    assert set(kinds) == {"swap_sides", "swap_attributes"}
+    assert kinds["swap_sides"]["text"] == "a red circle to the right of a blue square"
+    assert abs(kinds["swap_sides"]["delta"]) < 0.05  # CLIP barely separates left from right
+    assert out_png.is_file()
