@@ -60,6 +60,19 @@ MODEL_OPT = typer.Option(
     help="Hub name or local folder (default: CLIPAWARE_MODEL, else openai/clip-vit-base-patch32).",
 )
 K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
+RUNTIME_OPT = typer.Option(
+    None, "--runtime", help="torch or onnx (default: CLIPAWARE_RUNTIME, else the best for this CPU; see doctor)."
+)
+PRECISION_OPT = typer.Option(
+    None, "--precision", help="fp32, bf16 or int8 (default: CLIPAWARE_PRECISION, else the best for this CPU)."
+)
+
+
+def _engine(runtime: str | None, precision: str | None):
+    """The block in which models load with the command's --runtime / --precision."""
+    from clipaware.models.runtime import preferred_runtime
+
+    return preferred_runtime(runtime, precision)
 
 
 def _print_hits(hits: list, as_json: bool, title: str) -> None:
@@ -80,14 +93,18 @@ def index_cmd(
     paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or image files."),
     db: Path | None = typer.Option(None, "--db", help="Index file (default: .clipaware.db in the first folder)."),
     model: str | None = MODEL_OPT,
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Images per forward pass."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Images per forward pass (default: what suits the runtime)."
+    ),
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Embed new and changed images under PATHS into the index; drop removed ones."""
     from clipaware.progress import progress_bar
     from clipaware.tasks.indexing import index_paths
 
-    with progress_bar(not as_json, "indexing") as progress:
+    with _engine(runtime, precision), progress_bar(not as_json, "indexing") as progress:
         report = index_paths(paths, db=db, model=model, batch_size=batch_size, progress=progress)
     if as_json:
         emit_json(report.to_dict())
@@ -108,13 +125,15 @@ def search_cmd(
     k: int = K_OPT,
     db: Path | None = DB_OPT,
     model: str | None = MODEL_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rank indexed images by similarity to TEXT (or to --image)."""
     from clipaware.index.sqlite import ImageIndex
     from clipaware.tasks.search import search
 
-    with ImageIndex.open(db) as index:
+    with _engine(runtime, precision), ImageIndex.open(db) as index:
         hits = search(index, text=text, image=image, k=k, model=model)
     _print_hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
@@ -124,13 +143,15 @@ def similar_cmd(
     image: Path = typer.Argument(..., help="The image to find look-alikes of."),
     k: int = K_OPT,
     db: Path | None = DB_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Indexed images most similar to IMAGE (IMAGE itself left out)."""
     from clipaware.index.sqlite import ImageIndex
     from clipaware.tasks.search import similar
 
-    with ImageIndex.open(db) as index:
+    with _engine(runtime, precision), ImageIndex.open(db) as index:
         hits = similar(index, image, k=k)
     _print_hits(hits, as_json, f"similar to {image}")
 
@@ -166,13 +187,16 @@ def classify_cmd(
     labels: str = typer.Option(..., "--labels", "-l", help="Comma-separated labels, e.g. cat,dog,bird."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Independent probability per label."),
     model: str | None = MODEL_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Zero-shot classification of IMAGES into --labels (prompt ensemble, model's own scoring)."""
     from clipaware.models.clip import ClipModel
     from clipaware.tasks.classify import classify, parse_labels
 
-    result = classify(ClipModel.load(model), images, parse_labels(labels), multi_label=multi_label)
+    with _engine(runtime, precision):
+        result = classify(ClipModel.load(model), images, parse_labels(labels), multi_label=multi_label)
     if as_json:
         emit_json(result.to_dict())
     else:

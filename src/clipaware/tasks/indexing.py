@@ -11,16 +11,20 @@ or decoded is reported with its reason. The model is loaded only when something 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, DecodedImage, content_hash, decode_image, read_file
+from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, NewEmbedding
 from clipaware.models.clip import ClipModel
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import MODEL_ENV, resolve_model_name
+from clipaware.pipeline import ordered_map
 from clipaware.progress import Report
 from clipaware.tasks.results import Skipped
 
@@ -51,14 +55,27 @@ class IndexReport:
 
 @dataclass
 class _Pending:
-    """A decoded file waiting for its batch to be embedded."""
+    """A decoded, preprocessed file waiting for its batch to be embedded."""
 
     path: str
     size: int
     mtime_ns: int
     sha256: str
-    decoded: DecodedImage
+    width: int  # original, upright size (the decoded pixels themselves are not kept)
+    height: int
     is_update: bool
+    pixels: np.ndarray
+
+
+@dataclass
+class _Read:
+    """What a decoding worker found for one file: touched only, decoded and preprocessed, or an error."""
+
+    sha256: str = ""
+    pixels: np.ndarray | None = None
+    width: int = 0
+    height: int = 0
+    error: str | None = None
 
 
 class _Writer:
@@ -67,12 +84,14 @@ class _Writer:
     def __init__(self, db_path: Path, model_name: str, index: ImageIndex | None) -> None:
         self.db_path, self.model_name, self._index = db_path, model_name, index
         self._model: ClipModel | None = None
+        self._lock = threading.Lock()  # decoding workers may be the first to need the model
 
     @property
     def model(self) -> ClipModel:
-        if self._model is None:
-            self._model = ClipModel.load(self.model_name)
-        return self._model
+        with self._lock:
+            if self._model is None:
+                self._model = ClipModel.load(self.model_name)
+            return self._model
 
     @property
     def index(self) -> ImageIndex:
@@ -111,13 +130,15 @@ def index_paths(
     *,
     db: str | Path | None = None,
     model: str | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Report | None = None,
 ) -> IndexReport:
     """Bring the index at ``db`` up to date with the images under ``paths``.
 
     ``model`` (or ``CLIPAWARE_MODEL``) must match the model an existing index was built with.
     ``progress(done, total)`` is called as changed files are read and embedded, for a progress bar.
+    Files are read, hashed, decoded and preprocessed by worker threads ahead of the model
+    (:mod:`clipaware.pipeline`); ``batch_size`` defaults to what suits the model's engine.
     """
     if not paths:
         raise UsageError("give at least one folder or image file to index")
@@ -175,42 +196,58 @@ def index_paths(
 
     def flush() -> None:
         if batch:
-            vectors = writer.model.embed_pil([p.decoded.image for p in batch])
+            vectors = writer.model.embed_pixels(np.stack([p.pixels for p in batch]))
             writer.index.upsert(
-                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.decoded.width, p.decoded.height, v)
+                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.width, p.height, v)
                 for p, v in zip(batch, vectors, strict=True)
             )
             for p in batch:
                 counts["updated" if p.is_update else "added"] += 1
             batch.clear()
 
-    for done, (key, size, mtime_ns) in enumerate(to_read, 1):
+    def read(entry: tuple[str, int, int]) -> _Read:
+        """Runs in a worker thread: touches nothing shared but the (locked) model loader."""
+        key = entry[0]
         record = known.get(key)
         try:
             data = read_file(key)
             sha = content_hash(data)
-            if record is not None and record.sha256 == sha:  # touched, not changed
-                writer.index.touch(key, size, mtime_ns)
-                counts["unchanged"] += 1
-                continue
-            same = writer.opened.same_content(sha) if writer.opened is not None else None
-            if same is not None:  # moved or copied file: same bytes, same vector
-                vector, width, height = same
-                writer.index.upsert([NewEmbedding(key, size, mtime_ns, sha, width, height, vector)])
-                counts["updated" if record is not None else "added"] += 1
-                continue
-            decoded = decode_image(data, key, writer.model.image_size)
+            if record is not None and record.sha256 == sha:  # touched, not changed: no decoding
+                return _Read(sha)
+            model = writer.model
+            decoded = decode_image(data, key, model.image_size)
+            return _Read(sha, model.preprocess(decoded.image), decoded.width, decoded.height)
         except ImageLoadError as exc:
-            skipped.append(Skipped(key, exc.reason))
-            new_skips.append((key, size, mtime_ns, exc.reason))
+            return _Read(error=exc.reason)
+
+    size_of_batch = batch_size
+    for done, ((key, size, mtime_ns), found) in enumerate(
+        zip(to_read, ordered_map(read, to_read, ahead=64), strict=True), 1
+    ):
+        record = known.get(key)
+        if progress:
+            progress(done, len(to_read))
+        if found.error is not None:
+            skipped.append(Skipped(key, found.error))
+            new_skips.append((key, size, mtime_ns, found.error))
             if record is not None:
                 stale.append(key)  # its old vector no longer describes the file
             continue
-        finally:
-            if progress:
-                progress(done, len(to_read))
-        batch.append(_Pending(key, size, mtime_ns, sha, decoded, record is not None))
-        if len(batch) >= batch_size:
+        if found.pixels is None:  # touched, not changed
+            writer.index.touch(key, size, mtime_ns)
+            counts["unchanged"] += 1
+            continue
+        same = writer.opened.same_content(found.sha256) if writer.opened is not None else None
+        if same is not None:  # moved or copied file: same bytes, same vector
+            vector, width, height = same
+            writer.index.upsert([NewEmbedding(key, size, mtime_ns, found.sha256, width, height, vector)])
+            counts["updated" if record is not None else "added"] += 1
+            continue
+        batch.append(
+            _Pending(key, size, mtime_ns, found.sha256, found.width, found.height, record is not None, found.pixels)
+        )
+        size_of_batch = size_of_batch or writer.model.batch_size
+        if len(batch) >= size_of_batch:
             flush()
     flush()
 
