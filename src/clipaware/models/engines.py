@@ -282,7 +282,8 @@ def build_engine(
     verdict = EngineCheck(
         engine.label, float(first["image_cosine"]), float(checks[f"onnx {picked['text']}"]["text_cosine"])
     )
-    return BuiltEngine(engine, RuntimeChoice("onnx", picked["image"], reason), verdict, model=model, **facts)
+    # the fp32 PyTorch model (if the export needed it) is let go: ClipModel reloads it only if asked
+    return BuiltEngine(engine, RuntimeChoice("onnx", picked["image"], reason), verdict, model=None, **facts)
 
 
 def _worst(known: dict[str, Any]) -> float:
