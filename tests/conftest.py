@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,12 @@ import pytest
 from tests.helpers import crafted_png_bomb
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach a hub
+# The suite checks model semantics against transformers' own fp32 output, so it runs on the PyTorch fp32
+# reference unless a test asks for another engine (tests/integration/test_runtimes.py does, for each one).
+os.environ.setdefault("CLIPAWARE_RUNTIME", "torch")
+os.environ.setdefault("CLIPAWARE_PRECISION", "fp32")
+# ONNX exports made by tests go to a throw-away folder, never into the user's Hugging Face cache.
+os.environ.setdefault("CLIPAWARE_ONNX_CACHE", tempfile.mkdtemp(prefix="clipaware-onnx-tests-"))
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

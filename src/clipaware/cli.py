@@ -80,6 +80,19 @@ MOD_BEFORE_OPT = typer.Option(None, "--modified-before", help="File modified on/
 MIN_W_OPT = typer.Option(None, "--min-width", min=1, help="At least this many pixels wide.")
 MIN_H_OPT = typer.Option(None, "--min-height", min=1, help="At least this many pixels high.")
 RAY_ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.\-]+:\d+)$")
+RUNTIME_OPT = typer.Option(
+    None, "--runtime", help="torch or onnx (default: CLIPAWARE_RUNTIME, else the best for this CPU; see doctor)."
+)
+PRECISION_OPT = typer.Option(
+    None, "--precision", help="fp32, bf16 or int8 (default: CLIPAWARE_PRECISION, else the best for this CPU)."
+)
+
+
+def _engine(runtime: str | None, precision: str | None):
+    """The block in which models load with the command's --runtime / --precision."""
+    from clipaware.models.runtime import preferred_runtime
+
+    return preferred_runtime(runtime, precision)
 
 
 def _print_hits(hits: list, as_json: bool, title: str) -> None:
@@ -100,7 +113,9 @@ def index_cmd(
     paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or image files."),
     db: Path | None = typer.Option(None, "--db", help="Index file (default: .clipaware.db in the first folder)."),
     model: str | None = MODEL_OPT,
-    batch_size: int = typer.Option(32, "--batch-size", min=1, help="Images per forward pass."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Images per forward pass (default: what suits the runtime)."
+    ),
     store: str | None = STORE_OPT,
     ray: str | None = typer.Option(
         None,
@@ -108,13 +123,15 @@ def index_cmd(
         help="Decode and embed on Ray: --ray alone starts a local Ray; --ray ADDRESS (host:port, ray://…, auto) "
         "joins a cluster.",
     ),
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Embed new and changed images under PATHS into the index; drop removed ones."""
     from clipaware.progress import progress_bar
     from clipaware.tasks.indexing import index_paths
 
-    with progress_bar(not as_json, "indexing") as progress:
+    with _engine(runtime, precision), progress_bar(not as_json, "indexing") as progress:
         report = index_paths(paths, db=store or db, model=model, batch_size=batch_size, progress=progress, ray=ray)
     if as_json:
         emit_json(report.to_dict())
@@ -150,6 +167,8 @@ def search_cmd(
     modified_before: str | None = MOD_BEFORE_OPT,
     min_width: int | None = MIN_W_OPT,
     min_height: int | None = MIN_H_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rank indexed images by similarity to TEXT (or to --image), optionally filtered; --routed checks each hit."""
@@ -167,7 +186,7 @@ def search_cmd(
         min_width=min_width,
         min_height=min_height,
     )
-    with open_store(store or db) as index:
+    with _engine(runtime, precision), open_store(store or db) as index:
         if routed:
             from clipaware.tasks.ask import Toolkit
             from clipaware.tasks.routed import routed_search
@@ -203,6 +222,8 @@ def similar_cmd(
     exact: bool = EXACT_OPT,
     glob: str | None = GLOB_OPT,
     folder: Path | None = FOLDER_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Indexed images most similar to IMAGE (IMAGE itself left out)."""
@@ -210,7 +231,7 @@ def similar_cmd(
     from clipaware.index.store import open_store
     from clipaware.tasks.search import similar
 
-    with open_store(store or db) as index:
+    with _engine(runtime, precision), open_store(store or db) as index:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(index, image, k=k, filters=filters, exact=exact or None)
     _print_hits(hits, as_json, f"similar to {image}")
@@ -248,13 +269,16 @@ def classify_cmd(
     labels: str = typer.Option(..., "--labels", "-l", help="Comma-separated labels, e.g. cat,dog,bird."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Independent probability per label."),
     model: str | None = MODEL_OPT,
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Zero-shot classification of IMAGES into --labels (prompt ensemble, model's own scoring)."""
     from clipaware.models.clip import ClipModel
     from clipaware.tasks.classify import classify, parse_labels
 
-    result = classify(ClipModel.load(model), images, parse_labels(labels), multi_label=multi_label)
+    with _engine(runtime, precision):
+        result = classify(ClipModel.load(model), images, parse_labels(labels), multi_label=multi_label)
     if as_json:
         emit_json(result.to_dict())
     else:

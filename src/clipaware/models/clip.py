@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,11 @@ import numpy as np
 
 from clipaware.errors import ModelNotAvailableError
 from clipaware.images import ImageSource, load_image
+from clipaware.models.engines import PROBE_TEXTS, BuiltEngine, TorchEngine, build_engine, model_facts, probe_images
 from clipaware.models.hub import canonical_model_name, model_folder
+from clipaware.models.preprocess import FastPreprocessor
 from clipaware.models.registry import REGISTRY, SIGMOID_FAMILIES, family_of_model_type, resolve_model_name
+from clipaware.models.runtime import RuntimeChoice, resolve_choice
 from clipaware.progress import progress_bar
 
 EMBED_FAMILIES = ("clip", "siglip")
@@ -48,10 +52,9 @@ def _pooled(output: Any):
     return output if hasattr(output, "norm") else output.pooler_output
 
 
-def _normalise(features) -> np.ndarray:
-    features = features.float()
-    features = features / features.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    return features.cpu().numpy().astype(np.float32, copy=False)
+def _normalise_np(features: np.ndarray) -> np.ndarray:
+    features = np.asarray(features, dtype=np.float32)
+    return features / np.maximum(np.linalg.norm(features, axis=-1, keepdims=True), 1e-12)
 
 
 def _input_side(processor: Any) -> int:
@@ -69,27 +72,96 @@ def _input_side(processor: Any) -> int:
     return 224
 
 
-class ClipModel:
-    """A loaded CLIP-family model (CLIP or SigLIP) with its tokenizer and image processor."""
+class TextCache:
+    """An LRU cache of text embeddings: prompt ensembles and repeated queries are embedded once."""
 
-    def __init__(self, name: str, model: Any, tokenizer: Any, processor: Any, family: str, device: str) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, text: str) -> np.ndarray | None:
+        vector = self._items.get(text)
+        if vector is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(text)
+        self.hits += 1
+        return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        self._items[text] = vector
+        self._items.move_to_end(text)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ClipModel:
+    """A loaded CLIP-family model (CLIP or SigLIP): tokenizer, image preprocessing and an engine.
+
+    The engine (PyTorch or ONNX Runtime, fp32 / bf16 / int8; see :mod:`clipaware.models.runtime`) runs the
+    towers; everything else (preprocessing, normalisation, scoring) is the same whichever runs.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model: Any,
+        tokenizer: Any,
+        processor: Any,
+        family: str,
+        device: str,
+        *,
+        built: BuiltEngine | None = None,
+        config: Any = None,
+        folder: Path | None = None,
+    ) -> None:
         self.name = name
-        self.model = model
+        self._model = model
         self.tokenizer = tokenizer
         self.processor = processor
         self.family = family
         self.device = device
+        self.folder = folder
+        self.config = config if config is not None else model.config
+        if built is None:
+            built = BuiltEngine(
+                TorchEngine(model, "fp32", device),
+                RuntimeChoice("torch", "fp32", "given a model"),
+                None,
+                model=model,
+                **model_facts(model),
+            )
+        self.engine = built.engine
+        self.runtime = built.choice
+        self.check = built.check
+        self._logit_scale = built.logit_scale
+        self._logit_bias = built.logit_bias
         self.image_size = _input_side(processor)
+        self.fast_preprocess = FastPreprocessor.from_processor(processor)
+        self.text_cache = TextCache()
 
     @classmethod
-    def load(cls, name: str | os.PathLike[str] | None = None, *, device: str | None = None) -> ClipModel:
+    def load(
+        cls,
+        name: str | os.PathLike[str] | None = None,
+        *,
+        device: str | None = None,
+        runtime: str | None = None,
+        precision: str | None = None,
+    ) -> ClipModel:
         """Load by hub name (``openai/clip-vit-base-patch32``) or local ``save_pretrained`` folder.
 
         With no name: ``CLIPAWARE_MODEL`` or the registry default. A model that is neither local nor
-        downloadable raises :class:`ModelNotAvailableError` with the way to get it.
+        downloadable raises :class:`ModelNotAvailableError` with the way to get it. ``runtime`` /
+        ``precision`` (else ``CLIPAWARE_RUNTIME`` / ``CLIPAWARE_PRECISION``, else the CPU's best) pick the
+        engine; a fast engine whose vectors stray from fp32 is refused with a warning.
         """
-        import torch
-        from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
         quiet_transformers()
         name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
@@ -104,33 +176,64 @@ class ClipModel:
                 f"model '{name}' is a {config.model_type!r} model, not an image-text (CLIP or SigLIP) model"
             )
         device = torch_device(device)
+        choice = resolve_choice(runtime, precision)
+        if device != "cpu" and choice.runtime != "torch":
+            choice = RuntimeChoice(
+                "torch",
+                choice.precision if choice.precision != "int8" else "fp32",
+                f"ONNX Runtime runs on CPU here; {device} uses PyTorch",
+            )
         try:
-            model = AutoModel.from_pretrained(folder, dtype=torch.float32).to(device).eval()
             tokenizer = AutoTokenizer.from_pretrained(folder)
             processor = AutoImageProcessor.from_pretrained(folder)
         except Exception as exc:
-            raise ModelNotAvailableError(
-                f"model '{name}' could not be loaded from {folder}: {exc}; its files may be incomplete — "
-                f"run `clipaware models pull {name}` again"
-            ) from exc
-        return cls(name, model, tokenizer, processor, family, device)
+            raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
+
+        def load_torch() -> Any:
+            import torch
+            from transformers import AutoModel
+
+            try:
+                return AutoModel.from_pretrained(folder, dtype=torch.float32).to(device).eval()
+            except Exception as exc:
+                raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
+
+        shell = cls.__new__(cls)  # tokenising and preprocessing the probe need only config + processors
+        shell.family, shell.config, shell.tokenizer, shell.processor = family, config, tokenizer, processor
+        shell.fast_preprocess = FastPreprocessor.from_processor(processor)
+        shell.image_size = _input_side(processor)
+
+        def probe() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            return shell.preprocess_batch(probe_images()), shell.tokenize(list(PROBE_TEXTS))
+
+        built = build_engine(choice, name=name, folder=folder, load_torch=load_torch, probe=probe, device=device)
+        return cls(name, built.model, tokenizer, processor, family, device, built=built, config=config, folder=folder)
 
     # ------------------------------------------------------------------ facts
     @property
+    def model(self) -> Any:
+        """The fp32 PyTorch model; loaded on first use when a cached ONNX engine made it unnecessary."""
+        if self._model is None:
+            import torch
+            from transformers import AutoModel
+
+            self._model = AutoModel.from_pretrained(self.folder, dtype=torch.float32).to(self.device).eval()
+        return self._model
+
+    @property
     def embedding_dim(self) -> int:
-        config = self.model.config
+        config = self.config
         return int(getattr(config, "projection_dim", None) or config.vision_config.hidden_size)
 
     @property
     def logit_scale(self) -> float:
         """The learned temperature, already exponentiated (≈100 for OpenAI CLIP)."""
-        return float(self.model.logit_scale.detach().exp().item())
+        return self._logit_scale
 
     @property
     def logit_bias(self) -> float:
         """SigLIP's learned bias; 0 for CLIP."""
-        bias = getattr(self.model, "logit_bias", None)
-        return float(bias.detach().reshape(-1)[0].item()) if bias is not None else 0.0
+        return self._logit_bias
 
     @property
     def uses_sigmoid(self) -> bool:
@@ -148,53 +251,96 @@ class ClipModel:
         ids = self.tokenizer(word, add_special_tokens=False)["input_ids"]
         return bool(ids) and unk not in ids
 
+    @property
+    def batch_size(self) -> int:
+        """Images per forward pass that suits the engine (see runtime.BATCH_SIZES)."""
+        return self.runtime.batch_size
+
+    # ----------------------------------------------------------- preprocessing
+    def preprocess(self, image: Any) -> np.ndarray:
+        """One decoded RGB image as the model's ``(3, H, W)`` float32 input (thread-safe)."""
+        if self.fast_preprocess is not None:
+            return self.fast_preprocess(image)
+        return self.processor(images=[image], return_tensors="np")["pixel_values"][0].astype(np.float32)
+
+    def preprocess_batch(self, images: Sequence[Any]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, 3, self.image_size, self.image_size), np.float32)
+        return np.stack([self.preprocess(image) for image in images])
+
+    def prepare(self, item: ImageSource) -> np.ndarray:
+        """Decode (JPEG draft mode, straight to the model's size) and preprocess one image."""
+        return self.preprocess(load_image(item, self.image_size))
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        encoded = self.tokenizer(list(texts), return_tensors="np", **self._text_kwargs())
+        return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+
     # --------------------------------------------------------------- encoding
     def encode_images(
         self,
         items: Sequence[ImageSource],
-        batch_size: int = 32,
+        batch_size: int | None = None,
         show_progress: bool = False,
     ) -> np.ndarray:
         """Embed images (paths, bytes or PIL images) as unit vectors, shape ``(len(items), dim)``.
 
-        A bad image raises :class:`~clipaware.errors.ImageLoadError` naming it; the index, which must
-        skip rather than stop, decodes first with :func:`clipaware.images.decode_image`.
+        Decoding and preprocessing run in worker threads ahead of the engine, so the CPU is busy with
+        the next batch's pixels while the current batch is in the model. A bad image raises
+        :class:`~clipaware.errors.ImageLoadError` naming it; the index, which must skip rather than stop,
+        decodes first with :func:`clipaware.images.decode_image`.
         """
+        from clipaware.pipeline import embed_stream
+
         pictures = list(items)
-        chunks = [pictures[i : i + batch_size] for i in range(0, len(pictures), max(1, batch_size))]
         out: list[np.ndarray] = []
         with progress_bar(show_progress, "embedding images") as report:
-            for chunk in chunks:
-                out.append(self.embed_pil([load_image(x, self.image_size) for x in chunk]))
+            for vectors in embed_stream(self, pictures, self.prepare, batch_size or self.batch_size):
+                out.append(vectors)
                 report(sum(len(o) for o in out), len(pictures))
         return np.concatenate(out) if out else np.zeros((0, self.embedding_dim), np.float32)
 
+    def embed_pixels(self, pixel_values: np.ndarray) -> np.ndarray:
+        """One forward pass over preprocessed ``(n, 3, H, W)`` pixels, as unit vectors."""
+        if len(pixel_values) == 0:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        return _normalise_np(self.engine.image(pixel_values))
+
     def embed_pil(self, images: Sequence[Any]) -> np.ndarray:
         """One forward pass over already-decoded RGB images."""
-        import torch
-
         if not images:
             return np.zeros((0, self.embedding_dim), np.float32)
-        inputs = self.processor(images=list(images), return_tensors="pt")
-        inputs = {k: v.to(self.device) for k, v in inputs.items()}
-        with torch.inference_mode():
-            return _normalise(_pooled(self.model.get_image_features(**inputs)))
+        return self.embed_pixels(self.preprocess_batch(list(images)))
 
     def encode_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """Embed texts as unit vectors, shape ``(len(texts), dim)``."""
-        import torch
+        """Embed texts as unit vectors, shape ``(len(texts), dim)``.
 
+        Texts already seen (a prompt template ensemble, a repeated query) come from an LRU cache; the rest
+        are embedded in batches of similar length, so short texts are not padded to the longest one.
+        """
         texts = [str(t) for t in texts]
-        out: list[np.ndarray] = []
-        for i in range(0, len(texts), max(1, batch_size)):
-            inputs = self.tokenizer(texts[i : i + batch_size], return_tensors="pt", **self._text_kwargs())
-            inputs = {k: v.to(self.device) for k, v in inputs.items()}
-            with torch.inference_mode():
-                out.append(_normalise(_pooled(self.model.get_text_features(**inputs))))
-        return np.concatenate(out) if out else np.zeros((0, self.embedding_dim), np.float32)
+        found: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for text in dict.fromkeys(texts):
+            vector = self.text_cache.get(text)
+            if vector is None:
+                missing.append(text)
+            else:
+                found[text] = vector
+        missing.sort(key=lambda t: len(self.tokenizer.tokenize(t)))
+        for i in range(0, len(missing), max(1, batch_size)):
+            chunk = missing[i : i + batch_size]
+            vectors = _normalise_np(self.engine.text(self.tokenize(chunk)))
+            for text, vector in zip(chunk, vectors, strict=True):
+                vector.flags.writeable = False
+                self.text_cache.put(text, vector)
+                found[text] = vector
+        if not texts:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def _text_kwargs(self) -> dict[str, Any]:
-        max_len = int(getattr(self.model.config.text_config, "max_position_embeddings", 77))
+        max_len = int(getattr(self.config.text_config, "max_position_embeddings", 77))
         if self.family == "siglip":  # SigLIP was trained on text padded to its full length
             return {"padding": "max_length", "truncation": True, "max_length": max_len}
         return {"padding": True, "truncation": True, "max_length": max_len}
@@ -236,7 +382,14 @@ class ClipModel:
         return exp / exp.sum(axis=-1, keepdims=True)
 
     def __repr__(self) -> str:
-        return f"ClipModel({self.name!r}, family={self.family!r}, dim={self.embedding_dim})"
+        return f"ClipModel({self.name!r}, family={self.family!r}, dim={self.embedding_dim}, {self.runtime.label})"
+
+
+def _incomplete(name: str, folder: Path, exc: Exception) -> str:
+    return (
+        f"model '{name}' could not be loaded from {folder}: {exc}; its files may be incomplete — "
+        f"run `clipaware models pull {name}` again"
+    )
 
 
 def model_cache_state(name: str) -> Path | None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from clipaware.errors import ModelNotAvailableError
 from clipaware.images import ImageSource, load_image
-from clipaware.models.clip import _input_side, _normalise, quiet_transformers, torch_device
+from clipaware.models.clip import _input_side, _normalise_np, quiet_transformers, torch_device
 from clipaware.models.hub import canonical_model_name, model_folder
 
 DEFAULT_FEATURE_MODEL = "facebook/dinov2-small"
@@ -62,5 +62,5 @@ class FeatureModel:
             images = [load_image(x, self.image_size) for x in pictures[i : i + batch_size]]
             inputs = {k: v.to(self.device) for k, v in self.processor(images=images, return_tensors="pt").items()}
             with torch.inference_mode():
-                out.append(_normalise(self.model(**inputs).pooler_output))
+                out.append(_normalise_np(self.model(**inputs).pooler_output.float().cpu().numpy()))
         return np.concatenate(out) if out else np.zeros((0, self.embedding_dim), np.float32)

@@ -227,3 +227,152 @@ def _save_tiny_detector(path: Path, family: str, image_size: int, tokenizer: Any
     tokenizer.model_max_length = 16
     tokenizer.save_pretrained(path)
     return path
+
+
+# The real architectures of the registry's image-text models, written out as data (from each hub repo's
+# config.json), so that a random-initialised twin has the same shapes and FLOPs as the trained model. Nothing
+# here can download weights, yet speed must be measured on the real compute: a twin gives exactly that.
+# Vocabulary sizes are kept (the embedding tables cost memory, not FLOPs); the twin's tokenizer is word-level.
+TWIN_CONFIGS: dict[str, dict[str, object]] = {
+    "openai/clip-vit-base-patch32": {
+        "family": "clip",
+        "projection_dim": 512,
+        "text": dict(
+            vocab_size=49408,
+            hidden_size=512,
+            intermediate_size=2048,
+            num_hidden_layers=12,
+            num_attention_heads=8,
+            max_position_embeddings=77,
+            hidden_act="quick_gelu",
+        ),
+        "vision": dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            image_size=224,
+            patch_size=32,
+            hidden_act="quick_gelu",
+        ),
+    },
+    "openai/clip-vit-large-patch14": {
+        "family": "clip",
+        "projection_dim": 768,
+        "text": dict(
+            vocab_size=49408,
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            max_position_embeddings=77,
+            hidden_act="quick_gelu",
+        ),
+        "vision": dict(
+            hidden_size=1024,
+            intermediate_size=4096,
+            num_hidden_layers=24,
+            num_attention_heads=16,
+            image_size=224,
+            patch_size=14,
+            hidden_act="quick_gelu",
+        ),
+    },
+    "laion/CLIP-ViT-g-14-laion2B-s12B-b42K": {
+        "family": "clip",
+        "projection_dim": 1024,
+        "text": dict(
+            vocab_size=49408,
+            hidden_size=1024,
+            intermediate_size=4096,
+            num_hidden_layers=24,
+            num_attention_heads=16,
+            max_position_embeddings=77,
+            hidden_act="gelu",
+        ),
+        "vision": dict(
+            hidden_size=1408,
+            intermediate_size=6144,
+            num_hidden_layers=40,
+            num_attention_heads=16,
+            image_size=224,
+            patch_size=14,
+            hidden_act="gelu",
+        ),
+    },
+    "google/siglip2-base-patch16-224": {
+        "family": "siglip",
+        "text": dict(
+            vocab_size=256000,
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            max_position_embeddings=64,
+            hidden_act="gelu_pytorch_tanh",
+        ),
+        "vision": dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            image_size=224,
+            patch_size=16,
+            hidden_act="gelu_pytorch_tanh",
+        ),
+    },
+}
+
+# The image preprocessing of OpenAI CLIP (also used by the LAION CLIPs): shortest side to 224 bicubic, centre
+# crop, these mean/std. SigLIP squashes to 224x224 bilinear and scales to [-1, 1].
+OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def random_twin(name: str, path: str | Path, *, seed: int = 0) -> Path:
+    """Write a random-initialised model with ``name``'s real architecture and preprocessing to ``path``.
+
+    Used by the speed benchmark and the performance table: same configs, hence same FLOPs and memory
+    traffic as the trained model, so timings transfer; the vectors themselves mean nothing.
+    """
+    import torch
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        SiglipConfig,
+        SiglipImageProcessor,
+        SiglipModel,
+    )
+
+    from clipaware.models.clip import quiet_transformers
+
+    if name not in TWIN_CONFIGS:
+        raise ValueError(f"no twin config for {name!r}; known: {', '.join(TWIN_CONFIGS)}")
+    quiet_transformers()
+    spec = TWIN_CONFIGS[name]
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    text, vision = dict(spec["text"]), dict(spec["vision"])  # type: ignore[call-overload]
+    tokenizer = build_word_tokenizer(BASIC_WORDS, max_length=int(text["max_position_embeddings"]))
+    torch.manual_seed(seed)
+    side = int(vision["image_size"])
+    if spec["family"] == "clip":
+        ids = {"pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3}
+        config = CLIPConfig(
+            text_config={**text, **ids}, vision_config=vision, projection_dim=spec["projection_dim"], **ids
+        )
+        model = CLIPModel(config)
+        processor = CLIPImageProcessor(
+            size={"shortest_edge": side},
+            crop_size={"height": side, "width": side},
+            image_mean=list(OPENAI_CLIP_MEAN),
+            image_std=list(OPENAI_CLIP_STD),
+        )
+    else:
+        model = SiglipModel(SiglipConfig(text_config=text, vision_config=vision))
+        processor = SiglipImageProcessor(size={"height": side, "width": side})
+    model.eval().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path

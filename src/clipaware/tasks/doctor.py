@@ -16,9 +16,7 @@ from pathlib import Path
 from clipaware.errors import ClipawareError
 from clipaware.models.hub import cache_dir
 from clipaware.models.registry import default_model_name
-
-# CPU flags (as /proc/cpuinfo names them) that change which fast paths are worth taking.
-CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+from clipaware.models.runtime import CPU_FEATURES, cpu_features
 
 
 @dataclass(frozen=True)
@@ -44,19 +42,6 @@ class DoctorReport:
         return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks]}
 
 
-def cpu_features() -> dict[str, bool]:
-    """Which of :data:`CPU_FEATURES` this CPU has (Linux reads /proc/cpuinfo; elsewhere all False)."""
-    flags: set[str] = set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                flags.update(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
-    return {name: name in flags for name in CPU_FEATURES}
-
-
 def _free_disk(path: Path) -> int:
     probe = path
     while not probe.exists() and probe != probe.parent:
@@ -76,10 +61,37 @@ def _default_model_check(name: str) -> Check:
         model = ClipModel.load(name)
         img = model.encode_images([Image.new("RGB", (model.image_size, model.image_size), (128, 128, 128))])
         txt = model.encode_texts(["a photo of a cat."])
-        detail = f"{name}: loads and runs offline ({model.family}, {img.shape[1]}-d, scale {model.logit_scale:.1f})"
+        engine = model.engine.label
+        if model.check is not None:
+            engine += f", cosine to fp32 {min(model.check.image_cosine, model.check.text_cosine):.4f}"
+        detail = (
+            f"{name}: loads and runs offline ({model.family}, {img.shape[1]}-d, scale {model.logit_scale:.1f}; "
+            f"engine {engine})"
+        )
         return Check("default model", bool(txt.shape[0] == 1), detail, required=True)
     except ClipawareError as exc:
         return Check("default model", False, str(exc), required=True)
+
+
+def _runtime_check() -> Check:
+    """Which engine embeddings will use here, and why (the CPU's default unless the environment says)."""
+    from clipaware.models.runtime import default_choice, resolve_choice
+
+    try:
+        choice = resolve_choice()
+    except ClipawareError as exc:
+        return Check("runtime", False, str(exc), required=True)
+    default = default_choice()
+    detail = f"{choice.label}, batch {choice.batch_size} ({choice.reason})"
+    if (choice.runtime, choice.precision) != (default.runtime, default.precision):
+        detail += f"; this CPU's default would be {default.label} ({default.reason})"
+    try:
+        import onnxruntime
+
+        detail += f"; onnxruntime {onnxruntime.__version__}"
+    except ImportError:
+        detail += "; onnxruntime not installed"
+    return Check("runtime", True, detail)
 
 
 def run_doctor() -> DoctorReport:
@@ -99,6 +111,7 @@ def run_doctor() -> DoctorReport:
     capability = torch.backends.cpu.get_cpu_capability()
     have = ", ".join(k for k, v in features.items() if v) or "none of " + ", ".join(CPU_FEATURES)
     checks.append(Check("cpu features", True, f"{have}; torch kernels: {capability}"))
+    checks.append(_runtime_check())
     cache = cache_dir()
     free_gb = _free_disk(cache) / 1e9
     checks.append(Check("model cache", free_gb > 2.0, f"{cache} ({free_gb:.1f} GB free)"))

@@ -117,7 +117,7 @@ def index_paths(
     *,
     db: str | Path | None = None,
     model: str | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: Report | None = None,
     ray: str | None = None,
 ) -> IndexReport:
@@ -224,14 +224,14 @@ def index_paths(
             if progress:
                 progress(done, len(to_read))
         batch.append(_Pending(key, size, mtime_ns, sha, decoded, record is not None, taken_at))
-        if len(batch) >= batch_size and ray is None:
+        if ray is None and len(batch) >= (batch_size or writer.model.batch_size):  # engine's size by default
             flush()
     flush()
     if ray is not None and batch:  # one Ray Data pipeline over everything left to embed
         from clipaware.tasks.distributed import embed_on_ray
 
         pending = {p.path: p for p in batch}
-        for rows, failures in embed_on_ray(batch, writer.model_name, address=ray, batch_size=batch_size):
+        for rows, failures in embed_on_ray(batch, writer.model_name, address=ray, batch_size=batch_size or 32):
             writer.index.upsert(
                 NewEmbedding(
                     r.path,

@@ -1,0 +1,146 @@
+"""Which engine runs the towers: PyTorch or ONNX Runtime, at fp32, bf16 or int8, chosen for this CPU.
+
+The naive loop (PyTorch, fp32) is the reference every other choice is checked against. The fast paths
+trade a little precision for a lot of speed, and which one wins depends on the CPU's instructions:
+
+* **VNNI** (``avx512_vnni``, ``avx_vnni``, ``amx_int8``) multiplies and accumulates int8 in one instruction,
+  so ONNX Runtime's dynamically quantised int8 graph runs several times faster than fp32.
+* **BF16** (``avx512_bf16``, ``amx_bf16``) without VNNI: PyTorch's oneDNN bf16 kernels halve the memory
+  traffic and double the multiply rate.
+* neither: ONNX Runtime fp32 (no precision lost; without VNNI, int8 u8×s8 products can saturate and need
+  7-bit weights, for a smaller gain we could not measure here).
+
+An explicit ``runtime=``/``precision=`` (or ``--runtime``/``--precision``) wins over ``CLIPAWARE_RUNTIME`` /
+``CLIPAWARE_PRECISION``, which win over the CPU's default.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from clipaware.errors import UsageError
+
+RUNTIMES = ("torch", "onnx")
+PRECISIONS = ("fp32", "bf16", "int8")
+RUNTIME_ENV = "CLIPAWARE_RUNTIME"
+PRECISION_ENV = "CLIPAWARE_PRECISION"
+
+# CPU flags (as /proc/cpuinfo names them) that change which fast paths are worth taking.
+CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+# Images per forward pass. ONNX Runtime reaches its full rate on CPU by 16 images, and smaller batches
+# let decoding overlap inference in finer steps; PyTorch's fp32 loop keeps the classic 32.
+BATCH_SIZES = {"torch": 32, "onnx": 16}
+
+
+def cpu_features() -> dict[str, bool]:
+    """Which of :data:`CPU_FEATURES` this CPU has (Linux reads /proc/cpuinfo; elsewhere all False)."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags.update(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    return {name: name in flags for name in CPU_FEATURES}
+
+
+@dataclass(frozen=True)
+class RuntimeChoice:
+    """A runtime and precision, and why they were picked (shown by ``clipaware doctor``)."""
+
+    runtime: str
+    precision: str
+    reason: str
+
+    @property
+    def batch_size(self) -> int:
+        return BATCH_SIZES[self.runtime]
+
+    @property
+    def label(self) -> str:
+        return f"{self.runtime} {self.precision}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"runtime": self.runtime, "precision": self.precision, "reason": self.reason}
+
+
+def default_choice(features: dict[str, bool] | None = None) -> RuntimeChoice:
+    """The fastest choice for a CPU with ``features`` (this CPU's when None); see the module docstring."""
+    features = cpu_features() if features is None else features
+    vnni = [f for f in VNNI_FLAGS if features.get(f)]
+    bf16 = [f for f in BF16_FLAGS if features.get(f)]
+    if vnni:
+        return RuntimeChoice("onnx", "int8", f"CPU has {vnni[0]}: int8 dot products run in one instruction")
+    if bf16:
+        return RuntimeChoice("torch", "bf16", f"CPU has {bf16[0]} but no VNNI: bf16 matrix kernels")
+    arch = platform.machine() or "this CPU"
+    return RuntimeChoice("onnx", "fp32", f"no VNNI or BF16 on {arch}: ONNX Runtime fp32, nothing lost")
+
+
+def _checked(value: str, allowed: tuple[str, ...], what: str) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise UsageError(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
+    return value
+
+
+# What the command line asked for (``--runtime`` / ``--precision``), consulted by every model load inside
+# :func:`preferred_runtime`. A plain global rather than a context variable on purpose: indexing loads the
+# model in a decoding worker thread, which a context variable would not reach.
+_preferred: tuple[str | None, str | None] = (None, None)
+
+
+@contextmanager
+def preferred_runtime(runtime: str | None, precision: str | None) -> Iterator[None]:
+    """Make models loaded inside this block use ``runtime`` / ``precision`` unless told otherwise.
+
+    Lets the CLI pass ``--runtime`` / ``--precision`` through tasks that know nothing about engines.
+    Bad values fail here, before any work starts.
+    """
+    global _preferred
+    previous = _preferred
+    _preferred = (runtime, precision)
+    try:
+        resolve_choice()
+        yield
+    finally:
+        _preferred = previous
+
+
+def resolve_choice(runtime: str | None = None, precision: str | None = None) -> RuntimeChoice:
+    """The runtime and precision to use: arguments, then the CLI's, then environment, then the CPU's default.
+
+    Naming only one of them picks a sensible partner: ``--runtime torch`` alone is the fp32 reference,
+    ``--runtime onnx`` alone takes the CPU default's precision if ONNX can run it, ``--precision bf16``
+    alone runs on PyTorch (ONNX Runtime has no bf16 CPU kernels), ``--precision int8`` alone on ONNX.
+    """
+    runtime = runtime or _preferred[0] or os.environ.get(RUNTIME_ENV) or None
+    precision = precision or _preferred[1] or os.environ.get(PRECISION_ENV) or None
+    default = default_choice()
+    if runtime is None and precision is None:
+        return default
+    if runtime is not None:
+        runtime = _checked(runtime, RUNTIMES, "runtime")
+    if precision is not None:
+        precision = _checked(precision, PRECISIONS, "precision")
+    if runtime is None:
+        runtime = "torch" if precision == "bf16" else "onnx"
+    if precision is None:
+        if runtime == "torch":
+            precision = "fp32"
+        else:
+            precision = default.precision if default.precision in ("fp32", "int8") else "fp32"
+    if runtime == "onnx" and precision == "bf16":
+        raise UsageError(
+            "ONNX Runtime has no bf16 kernels for CPU; use --runtime torch --precision bf16, or --precision int8"
+        )
+    return RuntimeChoice(runtime, precision, "asked for")
