@@ -44,13 +44,15 @@ class EmbeddedRow:
 class EmbedActor:
     """A Ray actor: holds one model; each call reads, decodes and embeds one batch of paths."""
 
-    def __init__(self, model_name: str, threads: int = 1) -> None:
+    def __init__(self, model_name: str, runtime: str, precision: str, threads: int = 1) -> None:
         import torch
 
         from clipaware.models.clip import ClipModel
 
         torch.set_num_threads(threads)  # one actor per CPU: intra-op threads would only fight each other
-        self.model = ClipModel.load(model_name)
+        # the driver's engine, passed explicitly: a worker process sees neither the CLI's --runtime nor,
+        # on a remote cluster, the driver's environment, and vectors from two engines would be mixed
+        self.model = ClipModel.load(model_name, runtime=runtime, precision=precision)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from clipaware.images import decode_image, read_file
@@ -97,6 +99,9 @@ def embed_on_ray(
     except ImportError as exc:
         raise UsageError("--ray needs Ray: pip install 'clipaware[ray]' (or 'ray[data]')") from exc
 
+    from clipaware.models.runtime import resolve_choice
+
+    engine = resolve_choice()  # --runtime/--precision, environment or CPU default, as the local path uses
     started = False
     if not ray.is_initialized():
         if address in ("", "local"):
@@ -110,7 +115,11 @@ def embed_on_ray(
         pool = workers or max(1, int(ray.available_resources().get("CPU", 1)))
         dataset = ray.data.from_items([{"path": p.path} for p in pending]).map_batches(
             EmbedActor,
-            fn_constructor_kwargs={"model_name": model_name},
+            fn_constructor_kwargs={
+                "model_name": model_name,
+                "runtime": engine.runtime,
+                "precision": engine.precision,
+            },
             batch_size=batch_size,
             batch_format="numpy",
             concurrency=pool,
