@@ -390,11 +390,3 @@ def _incomplete(name: str, folder: Path, exc: Exception) -> str:
         f"model '{name}' could not be loaded from {folder}: {exc}; its files may be incomplete — "
         f"run `clipaware models pull {name}` again"
     )
-
-
-def model_cache_state(name: str) -> Path | None:
-    """Where a model's files are, if they are already here (no download)."""
-    try:
-        return model_folder(name, allow_download=False)
-    except ModelNotAvailableError:
-        return None
