@@ -43,57 +43,17 @@ NAMES = {
 }
 DEFAULT_MODELS = ["b32", "l14", "dinov2-small", "dinov2-base", "detr"]
 
-# The published configurations (the hub config.json of each model), reduced to what sets the compute.
-CLIP_SIZES = {
-    "b32": {"vision": (768, 12, 12, 3072, 32), "text": (512, 12, 8, 2048), "projection": 512},
-    "l14": {"vision": (1024, 24, 16, 4096, 14), "text": (768, 12, 12, 3072), "projection": 768},
-}
 DINO_SIZES = {"dinov2-small": (384, 6), "dinov2-base": (768, 12)}  # hidden, heads; 12 layers, patch 14
 
 
-def clip_twin(key: str) -> Any:
-    """A ViT CLIP with the real sizes behind clipaware's ClipModel (word-level tokenizer: vision is timed)."""
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
-
+def clip_twin(key: str, folder: Path) -> Any:
+    """A CLIP or SigLIP with the real architecture (``fixtures.random_twin``), loaded by clipaware's loader on
+    the plain PyTorch fp32 path (the engines of docs/performance.md are measured by model_latency.py)."""
     from clipaware.models.clip import ClipModel
-    from clipaware.models.fixtures import build_word_tokenizer
+    from clipaware.models.fixtures import random_twin
 
-    (vh, vl, vheads, vff, patch), (th, tl, theads, tff) = CLIP_SIZES[key]["vision"], CLIP_SIZES[key]["text"]
-    ids = {"pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3}
-    config = CLIPConfig(
-        text_config=dict(
-            vocab_size=49408, hidden_size=th, num_hidden_layers=tl, num_attention_heads=theads, intermediate_size=tff,
-            **ids,
-        ),
-        vision_config=dict(
-            hidden_size=vh, num_hidden_layers=vl, num_attention_heads=vheads, intermediate_size=vff,
-            patch_size=patch, image_size=224,
-        ),
-        projection_dim=CLIP_SIZES[key]["projection"],
-        **ids,
-    )  # fmt: skip
-    processor = CLIPImageProcessor(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224})
-    model = CLIPModel(config).eval()
-    clip = ClipModel(NAMES[key], model, build_word_tokenizer(), processor, "clip", "cpu")
+    clip = ClipModel.load(random_twin(NAMES[key], folder), runtime="torch", precision="fp32")
     return lambda path: clip.encode_images([path])
-
-
-def siglip_twin() -> Any:
-    """SigLIP 2 base/16 at 224 px (ViT-B/16 towers, 768 wide) behind ClipModel, sigmoid family."""
-    from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel
-
-    from clipaware.models.clip import ClipModel
-    from clipaware.models.fixtures import build_word_tokenizer
-
-    tower = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
-    config = SiglipConfig(
-        text_config=dict(vocab_size=256000, max_position_embeddings=64, **tower),
-        vision_config=dict(image_size=224, patch_size=16, **tower),
-    )
-    processor = SiglipImageProcessor(size={"height": 224, "width": 224})
-    model = SiglipModel(config).eval()
-    siglip = ClipModel(NAMES["siglip2"], model, build_word_tokenizer(max_length=64), processor, "siglip", "cpu")
-    return lambda path: siglip.encode_images([path])
 
 
 def dino_twin(key: str) -> Any:
@@ -218,10 +178,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         images = photos(Path(tmp))
         for key in args.models:
-            if key in CLIP_SIZES:
-                run = clip_twin(key)
-            elif key == "siglip2":
-                run = siglip_twin()
+            if key in ("b32", "l14", "siglip2"):
+                run = clip_twin(key, Path(tmp) / key)
             elif key in DINO_SIZES:
                 run = dino_twin(key)
             else:
