@@ -13,8 +13,14 @@ load on a shared machine hits both alike:
               threads, overlapped with the engine
 
 It prints images/s for both, the ratios, end-to-end as a share of model-only, and the cosine between
-the two paths' vectors; ``--json`` prints one JSON document instead. Shrink it for a smoke test with
-``--model tiny --images 4 --megapixels 0.3 --repeats 1``.
+the two paths' vectors; ``--json`` prints one JSON document instead.
+
+It also times the fast path's decoding alone (the same worker pool, no model) and the CPU time per image
+(all threads) of decoding and of the model. On a machine where both are CPU-bound, the cores can do no
+better end to end than ``cores / (decode CPU + model CPU)`` per second, whatever the overlap: that ceiling
+is printed beside the measured figure, because it says how far overlap alone can take end-to-end.
+
+Shrink it for a smoke test with ``--model tiny --images 4 --megapixels 0.3 --repeats 1``.
 """
 
 from __future__ import annotations
@@ -132,10 +138,11 @@ class Baseline:
         return np.concatenate(out)
 
 
-def timed(fn: Any, *args: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
+def timed(fn: Any, *args: Any) -> tuple[float, float, Any]:
+    """Wall seconds, process CPU seconds (every thread) and the result of ``fn(*args)``."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,6 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from clipaware import ClipModel
     from clipaware.models.clip import quiet_transformers
+    from clipaware.pipeline import ordered_map
 
     quiet_transformers()
     workdir = Path(args.workdir).expanduser()
@@ -164,29 +172,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def fast_model_only(px: np.ndarray) -> np.ndarray:
         return np.concatenate([fast.embed_pixels(px[i : i + fast_batch]) for i in range(0, len(px), fast_batch)])
 
+    def fast_decode_only(items: list[Path]) -> list[np.ndarray]:
+        return list(ordered_map(fast.prepare, items, ahead=2 * fast_batch))
+
     # warm-up: first calls allocate and pick kernels
     baseline.model_only(pixels[:BASELINE_BATCH])
     fast_model_only(pixels[:fast_batch])
 
-    times: dict[str, list[float]] = {"base_model": [], "fast_model": [], "base_e2e": [], "fast_e2e": []}
-    vectors: dict[str, np.ndarray] = {}
+    keys = ("base_model", "fast_model", "base_e2e", "fast_e2e", "fast_decode")
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    cpu: dict[str, list[float]] = {k: [] for k in keys}
+    vectors: dict[str, Any] = {}
+    runs = [
+        ("base_model", baseline.model_only, pixels),
+        ("fast_model", fast_model_only, pixels),
+        ("base_e2e", baseline.end_to_end, paths),
+        ("fast_e2e", lambda items: fast.encode_images(items, fast_batch), paths),
+        ("fast_decode", fast_decode_only, paths),
+    ]
     for _ in range(args.repeats):  # alternate, so that load on a shared machine hits both alike
-        t, vectors["base_model"] = timed(baseline.model_only, pixels)
-        times["base_model"].append(t)
-        t, vectors["fast_model"] = timed(fast_model_only, pixels)
-        times["fast_model"].append(t)
-        t, vectors["base_e2e"] = timed(baseline.end_to_end, paths)
-        times["base_e2e"].append(t)
-        t, vectors["fast_e2e"] = timed(fast.encode_images, paths, fast_batch)
-        times["fast_e2e"].append(t)
+        for key, fn, data in runs:
+            wall, cpu_s, vectors[key] = timed(fn, data)
+            times[key].append(wall)
+            cpu[key].append(cpu_s)
 
     def ips(key: str, n: int) -> float:
         return n / statistics.median(times[key])
+
+    def cpu_ms(key: str, n: int) -> float:
+        return 1000 * statistics.median(cpu[key]) / n
 
     model_only = {"baseline_ips": ips("base_model", len(pixels)), "fast_ips": ips("fast_model", len(pixels))}
     model_only["ratio"] = model_only["fast_ips"] / model_only["baseline_ips"]
     e2e = {"baseline_ips": ips("base_e2e", len(paths)), "fast_ips": ips("fast_e2e", len(paths))}
     e2e["ratio"] = e2e["fast_ips"] / e2e["baseline_ips"]
+    cores = os.cpu_count() or 1
+    decode_ms, model_ms = cpu_ms("fast_decode", len(paths)), cpu_ms("fast_model", len(pixels))
+    ceiling = 1000 * cores / (decode_ms + model_ms)
     cos_model = cosines(vectors["base_model"], vectors["fast_model"])
     cos_e2e = cosines(vectors["base_e2e"], vectors["fast_e2e"])
     return {
@@ -195,6 +217,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "e2e_share_of_model": round(e2e["fast_ips"] / model_only["fast_ips"], 4),
         "cosine_min": round(float(cos_model.min()), 6),
         "cosine_min_end_to_end": round(float(cos_e2e.min()), 6),
+        "decode": {
+            "decode_only_ips": round(ips("fast_decode", len(paths)), 3),
+            "decode_cpu_ms_per_image": round(decode_ms, 2),
+            "model_cpu_ms_per_image": round(model_ms, 2),
+            "e2e_ceiling_ips": round(ceiling, 3),
+            "e2e_share_ceiling": round(ceiling / model_only["fast_ips"], 4),
+        },
         "setup": {
             "model": args.model,
             "fast_engine": fast.engine.label,
@@ -205,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "megapixels": args.megapixels,
             "jpeg_mb_mean": round(jpeg_mb, 2),
             "repeats": args.repeats,
-            "cpus": os.cpu_count(),
+            "cpus": cores,
             "load_average_before": load_before,
             "load_average_after": load_average(),
         },
@@ -241,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         f"baseline {e['baseline_ips']:7.1f} img/s   fast {e['fast_ips']:7.1f} img/s   ratio {e['ratio']:.2f}x"
     )
     print(f"end to end as share of model only: {result['e2e_share_of_model']:.0%}")
+    d = result["decode"]
+    print(
+        f"decoding alone (fast path's pool, no model): {d['decode_only_ips']:.1f} img/s; CPU per image: decode "
+        f"{d['decode_cpu_ms_per_image']:.1f} ms + model {d['model_cpu_ms_per_image']:.1f} ms, so {s['cpus']} cores "
+        f"allow at most {d['e2e_ceiling_ips']:.1f} img/s end to end ({d['e2e_share_ceiling']:.0%} of model only)"
+    )
     print(
         f"cosine fast vs baseline: model only min {result['cosine_min']:.5f}, "
         f"end to end min {result['cosine_min_end_to_end']:.5f}"

@@ -76,4 +76,9 @@ def test_the_benchmark_runs_tiny(tmp_path: Path) -> None:
         result["end_to_end"]["fast_ips"] / result["model_only"]["fast_ips"], rel=0.01, abs=1e-3
     )
     assert 0.99 <= result["cosine_min"] <= 1.0 and result["setup"]["images"] == 3
+    decode = result["decode"]
+    assert decode["decode_only_ips"] > 0 and decode["decode_cpu_ms_per_image"] > 0
+    cores = result["setup"]["cpus"]
+    expected = 1000 * cores / (decode["decode_cpu_ms_per_image"] + decode["model_cpu_ms_per_image"])
+    assert decode["e2e_ceiling_ips"] == pytest.approx(expected, rel=0.01)
     assert result["setup"]["fast_engine"].startswith("onnx")

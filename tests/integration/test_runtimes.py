@@ -77,6 +77,56 @@ def test_onnx_int8_is_close_and_the_gate_decides_per_tower(tiny_clip_dir: Path, 
         assert used == ("int8" if passed else "fp32")
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_patch_projection_equals_the_patchifying_convolution(bias: bool) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 8, kernel_size=4, stride=4, bias=bias)
+    assert onnx.is_patchify_conv(conv)
+    assert not onnx.is_patchify_conv(torch.nn.Conv2d(3, 8, kernel_size=4, stride=2))
+    pixels = torch.randn(2, 3, 18, 17)  # ragged: the convolution drops the last rows and columns
+    with torch.no_grad():
+        np.testing.assert_allclose(onnx.patch_projection(conv)(pixels).numpy(), conv(pixels).numpy(), atol=1e-5)
+
+
+def test_the_clip_export_computes_the_last_layer_for_the_class_token_only(tiny_clip_dir: Path, photos) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(tiny_clip_dir).eval()
+    pixels = torch.from_numpy(ClipModel.load(tiny_clip_dir, runtime="torch").preprocess_batch(photos))
+    layers = model.vision_model.encoder.layers
+    original = layers[-1]
+    with torch.no_grad():
+        full = model.get_image_features(pixel_values=pixels).pooler_output
+        with onnx._last_layer_cls_only(model) as swapped:
+            assert swapped and layers[-1] is not original
+            short = model.get_image_features(pixel_values=pixels).pooler_output
+        assert layers[-1] is original
+        restored = model.get_image_features(pixel_values=pixels).pooler_output
+    np.testing.assert_allclose(short.numpy(), full.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(restored.numpy(), full.numpy())
+
+
+def test_siglip_keeps_every_token_of_its_last_layer(tiny_siglip_dir: Path) -> None:
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(tiny_siglip_dir).eval()
+    with onnx._last_layer_cls_only(model) as swapped:
+        assert not swapped  # its attention-pooling head reads all tokens
+
+
+def test_the_int8_image_tower_quantises_the_patch_embedding(tiny_clip_dir: Path) -> None:
+    import onnx as onnx_lib
+
+    fast = _load(tiny_clip_dir, "onnx", "int8")
+    folder = onnx.cache_folder(fast.name, tiny_clip_dir)
+    ops = {n.op_type for n in onnx_lib.load(str(onnx.tower_file(folder, "image", "int8"))).graph.node}
+    assert "Conv" not in ops and "ConvInteger" not in ops
+    assert ops & {"DynamicQuantizeLinear", "MatMulInteger", "DynamicQuantizeMatMul"}
+
+
 @pytest.mark.parametrize(("precision", "tolerance"), [("bf16", 0.999), ("int8", 0.99)])
 def test_torch_low_precision_engines(precision: str, tolerance: float, tiny_clip_dir: Path, photos) -> None:
     ref = ClipModel.load(tiny_clip_dir, runtime="torch")
