@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+from skimage import data
 from tests.conftest import BAD_FILES
 
+import clipaware.tasks.indexing as indexing
 from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageError
 from clipaware.index.sqlite import DEFAULT_DB_NAME, SCHEMA_VERSION, ImageIndex
 from clipaware.models.clip import ClipModel
@@ -28,6 +33,37 @@ def model_env(tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _rel(paths, root: Path) -> set[str]:
     return {str(Path(p).relative_to(root)) for p in paths}
+
+
+@pytest.fixture()
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every ``decode_image`` call the index makes: (file name, name of the thread that made it)."""
+    real = indexing.decode_image
+
+    def counting(data: bytes, source: str = "<bytes>", target_size: int | None = None):
+        calls.append((Path(source).name, threading.current_thread().name))
+        return real(data, source, target_size)
+
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(indexing, "decode_image", counting)
+    return calls
+
+
+def _no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_load(*a, **k):
+        raise AssertionError("nothing had to be embedded, yet the model was loaded")
+
+    monkeypatch.setattr(ClipModel, "load", no_load)
+
+
+def _corrupt_png() -> bytes:
+    """A PNG whose header is fine and whose compressed pixel data is scrambled."""
+    buf = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buf, "PNG")
+    raw = bytearray(buf.getvalue())
+    start = raw.index(b"IDAT") + 200
+    raw[start : start + 64] = bytes(b ^ 0x5A for b in raw[start : start + 64])
+    return bytes(raw)
 
 
 def test_first_index_adds_good_files_and_reports_each_bad_one(photo_folder: Path, model_env: Path) -> None:
@@ -80,19 +116,99 @@ def test_changes_are_caught_touch_is_not_a_change(photo_folder: Path, model_env:
         )
 
 
-def test_moved_file_reuses_its_vector_without_embedding(
-    photo_folder: Path, model_env: Path, monkeypatch: pytest.MonkeyPatch
+def test_moved_file_reuses_its_vector_without_decoding_or_embedding(
+    photo_folder: Path, model_env: Path, monkeypatch: pytest.MonkeyPatch, decodes: list
 ) -> None:
     db = index_paths([photo_folder]).db
-    (photo_folder / "coffee.jpg").rename(photo_folder / "sub" / "coffee-moved.jpg")
-    calls = []
-    real = ClipModel.embed_pil
-    monkeypatch.setattr(ClipModel, "embed_pil", lambda self, imgs: calls.append(len(imgs)) or real(self, imgs))
-    report = index_paths([photo_folder])
-    assert (report.added, report.removed) == (1, 1)
-    assert calls == []
     with ImageIndex.open(db) as index:
-        assert str(photo_folder / "sub" / "coffee-moved.jpg") in index.files()
+        before = index.embedding_for_path(str(photo_folder / "coffee.jpg"))
+    (photo_folder / "coffee.jpg").rename(photo_folder / "sub" / "coffee-moved.jpg")
+    decodes.clear()
+    _no_model_load(monkeypatch)
+    report = index_paths([photo_folder])
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 1, 3)
+    assert decodes == []  # the workers saw its hash in the index and left the pixels alone
+    with ImageIndex.open(db) as index:
+        np.testing.assert_array_equal(index.embedding_for_path(str(photo_folder / "sub" / "coffee-moved.jpg")), before)
+
+
+def test_a_touched_file_is_hashed_but_not_decoded(
+    photo_folder: Path, model_env: Path, monkeypatch: pytest.MonkeyPatch, decodes: list
+) -> None:
+    db = index_paths([photo_folder]).db
+    with ImageIndex.open(db) as index:
+        before = index.embedding_for_path(str(photo_folder / "coffee.jpg"))
+    os.utime(photo_folder / "coffee.jpg", ns=(1, 1_000_000_000))
+    decodes.clear()
+    _no_model_load(monkeypatch)
+    report = index_paths([photo_folder])
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 4)
+    assert decodes == []
+    with ImageIndex.open(db) as index:
+        assert index.files()[str(photo_folder / "coffee.jpg")].mtime_ns == 1_000_000_000
+        np.testing.assert_array_equal(index.embedding_for_path(str(photo_folder / "coffee.jpg")), before)
+
+
+@pytest.mark.parametrize("workers", [0, 3])
+def test_index_vectors_equal_encode_images_and_skips_keep_file_order(
+    photo_folder: Path, model_env: Path, monkeypatch: pytest.MonkeyPatch, decodes: list, workers: int
+) -> None:
+    monkeypatch.setattr(indexing, "default_workers", lambda: workers)
+    (photo_folder / "corrupt.png").write_bytes(_corrupt_png())
+    written: list[tuple[str, np.ndarray]] = []  # the float32 vectors, before the store rounds them to float16
+    real_upsert = ImageIndex.upsert
+    monkeypatch.setattr(
+        ImageIndex,
+        "upsert",
+        lambda self, rows: real_upsert(self, [written.append((r.path, r.embedding)) or r for r in rows]),
+    )
+    report = index_paths([photo_folder], batch_size=3)  # two batches, the second one short
+    expected_skips = {
+        "bomb.png": "decompression bomb",
+        "corrupt.png": "corrupt: ",
+        "empty.png": "empty file",
+        "fake.jpg": "not an image",
+        "truncated.jpg": "truncated",
+    }
+    assert [Path(s.path).name for s in report.skipped] == list(expected_skips)  # walk order
+    for skip, reason in zip(report.skipped, expected_skips.values(), strict=True):
+        assert reason in skip.reason
+    good = [photo_folder / r for r in ("astronaut.jpg", "coffee.jpg", "sub/camera.png", "sub/chelsea.png")]
+    assert [path for path, _ in written] == [str(p) for p in good]
+    expected = ClipModel.load(model_env).encode_images(good)
+    np.testing.assert_allclose(np.stack([v for _, v in written]), expected, atol=1e-5)
+    with ImageIndex.open(report.db) as index:
+        paths, matrix = index.matrix()
+    assert paths == [str(p) for p in good]
+    np.testing.assert_allclose(matrix, expected, atol=1e-3)  # float16 storage
+    threads = {thread for _, thread in decodes}
+    if workers:
+        assert threads and all(t.startswith("clipaware-decode") for t in threads)
+    else:
+        assert threads == {threading.main_thread().name}
+
+
+def test_content_moved_onto_a_file_written_earlier_in_the_run_is_still_embedded(
+    photo_folder: Path, model_env: Path, decodes: list
+) -> None:
+    """The workers decide from the hashes the index held at the start; a row overwritten meanwhile is caught."""
+    db = index_paths([photo_folder]).db
+    with ImageIndex.open(db) as index:
+        coffee = index.embedding_for_path(str(photo_folder / "coffee.jpg"))
+    shutil.copy(photo_folder / "coffee.jpg", photo_folder / "sub" / "zz-coffee.jpg")  # its hash is known...
+    shutil.copy(photo_folder / "sub" / "chelsea.png", photo_folder / "coffee.jpg")  # ...until this row is rewritten
+    decodes.clear()
+    report = index_paths([photo_folder], batch_size=1)  # coffee.jpg is written before zz-coffee.jpg is handled
+    assert (report.added, report.updated) == (1, 1)
+    assert sorted(name for name, _ in decodes) == ["zz-coffee.jpg"]  # coffee.jpg's new bytes are chelsea's
+    with ImageIndex.open(db) as index:
+        np.testing.assert_allclose(
+            index.embedding_for_path(str(photo_folder / "sub" / "zz-coffee.jpg")), coffee, atol=1e-5
+        )
+        np.testing.assert_array_equal(
+            index.embedding_for_path(str(photo_folder / "coffee.jpg")),
+            index.embedding_for_path(str(photo_folder / "sub" / "chelsea.png")),
+        )
 
 
 def test_a_file_that_turns_bad_is_dropped_and_reported(photo_folder: Path, model_env: Path) -> None:

@@ -6,24 +6,34 @@ content hash: equal → only the file facts are updated (a ``touch`` or a copy w
 new content is decoded and embedded, and even then a known hash (a moved or copied file) reuses the
 stored vector. Files that vanished from an indexed folder are dropped. Every file that cannot be read
 or decoded is reported with its reason. The model is loaded only when something must be embedded.
+
+Reading, hashing, decoding and preprocessing run in :func:`clipaware.pipeline.ordered_map`'s worker
+threads, a bounded number of files ahead of the main thread, so the next batch is decoded while the
+current one is in the model. The workers never touch the store: the main thread takes their results in
+file order and does every write, so the index ends up exactly as a serial loop would leave it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, DecodedImage, content_hash, decode_image, read_file
+from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
 from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
-from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, NewEmbedding
+from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
 from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
 from clipaware.models.clip import ClipModel
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import MODEL_ENV, resolve_model_name
+from clipaware.models.runtime import BATCH_SIZES
+from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
 from clipaware.tasks.results import Skipped
 
@@ -54,31 +64,92 @@ class IndexReport:
         }
 
 
-@dataclass
-class _Pending:
-    """A decoded file waiting for its batch to be embedded."""
+@dataclass(frozen=True)
+class _Prepared:
+    """One changed file as a worker left it: read and hashed, and decoded only when its content is new.
+
+    Every outcome, a failure included, is data: the main thread writes them all, in file order.
+    """
 
     path: str
     size: int
     mtime_ns: int
-    sha256: str
-    decoded: DecodedImage | None  # None: decoding is left to the Ray workers
-    is_update: bool
+    sha256: str = ""
+    touched: bool = False  # same bytes as the index holds for this path: only the file facts change
     taken_at: str | None = None
+    pixels: np.ndarray | None = None  # the model's (3, H, W) float32 input; None when not decoded
+    width: int | None = None  # upright size of the original, as DecodedImage reports it
+    height: int | None = None
+    failure: str | None = None  # the skip reason, when the file could not be read or decoded
+
+    @property
+    def new_content(self) -> bool:
+        """Read fine and not just touched: it needs a vector, a reused or a new one."""
+        return self.failure is None and not self.touched
+
+
+class _Reader:
+    """The per-file work of an index run, done in the pipeline's worker threads.
+
+    It reads and hashes each file; only content the index has never seen is then decoded and
+    preprocessed, since a touched file keeps its vector and a moved or copied one reuses a stored
+    vector. What the index held is handed over up front (``known``), so workers never need an SQLite
+    connection. ``model`` is ``None`` when decoding happens elsewhere (Ray); otherwise it is called only
+    when something must be decoded, so a run in which nothing new turns up never loads a model.
+    """
+
+    def __init__(self, known: Mapping[str, IndexedFile], model: Callable[[], ClipModel] | None) -> None:
+        self.known = known
+        self.known_hashes = frozenset(r.sha256 for r in known.values())
+        self.model = model
+
+    def __call__(self, item: tuple[str, int, int], *, decode_known: bool = False) -> _Prepared:
+        """``decode_known`` decodes even content the index held when the run began (see index_paths)."""
+        key, size, mtime_ns = item
+        try:
+            data = read_file(key)
+            sha = content_hash(data)
+            record = self.known.get(key)
+            if record is not None and record.sha256 == sha:
+                return _Prepared(key, size, mtime_ns, sha, touched=True)
+            taken_at = taken_at_from_bytes(data)
+            if self.model is None or (sha in self.known_hashes and not decode_known):
+                return _Prepared(key, size, mtime_ns, sha, taken_at=taken_at)
+            model = self.model()
+            decoded = decode_image(data, key, model.image_size)
+            pixels = model.preprocess(decoded.image)
+        except ImageLoadError as exc:
+            return _Prepared(key, size, mtime_ns, failure=exc.reason)
+        return _Prepared(
+            key, size, mtime_ns, sha, taken_at=taken_at, pixels=pixels, width=decoded.width, height=decoded.height
+        )
 
 
 class _Writer:
-    """Opens the model and the index on first need, so an unchanged re-index never loads a model."""
+    """Opens the model and the index on first need, so an unchanged re-index never loads a model.
+
+    ``model`` is thread-safe: the first decoding worker that needs the model loads it while the others
+    wait, and a failed load is raised again rather than retried by every waiting worker.
+    """
 
     def __init__(self, store: StoreSpec, model_name: str, index: VectorStore | None) -> None:
         self.store, self.model_name, self._index = store, model_name, index
         self._model: ClipModel | None = None
+        self._load_error: Exception | None = None
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> ClipModel:
-        if self._model is None:
-            self._model = ClipModel.load(self.model_name)
-        return self._model
+        with self._lock:
+            if self._load_error is not None:
+                raise self._load_error
+            if self._model is None:
+                try:
+                    self._model = ClipModel.load(self.model_name)
+                except Exception as exc:
+                    self._load_error = exc
+                    raise
+            return self._model
 
     @property
     def index(self) -> VectorStore:
@@ -179,51 +250,61 @@ def index_paths(
         else:
             to_read.append((key, st.st_size, st.st_mtime_ns))
 
-    # Pass 2: read, hash, decode and embed what may have changed, in batches.
+    # Pass 2: read, hash, decode and embed what may have changed, in batches. Workers read, hash and
+    # decode ahead (2 batches: enough to keep the engine fed, little enough to keep memory flat); this
+    # thread writes. The default batch size belongs to the engine, which is not loaded yet, so the
+    # look-ahead assumes the largest one. With Ray, decoding is left to the Ray workers.
     writer = _Writer(spec, model_name, existing)
+    reader = _Reader(known, (lambda: writer.model) if ray is None else None)
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
-    batch: list[_Pending] = []
+    batch: list[_Prepared] = []
 
     def flush() -> None:
         if batch and ray is None:
-            decoded = [p.decoded for p in batch if p.decoded is not None]
-            vectors = writer.model.embed_pil([d.image for d in decoded])
+            vectors = writer.model.embed_pixels(np.stack([p.pixels for p in batch]))
             writer.index.upsert(
-                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, d.width, d.height, v, p.taken_at)
-                for p, d, v in zip(batch, decoded, vectors, strict=True)
+                NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.width, p.height, v, p.taken_at)
+                for p, v in zip(batch, vectors, strict=True)
             )
             for p in batch:
-                counts["updated" if p.is_update else "added"] += 1
+                counts["updated" if p.path in known else "added"] += 1
             batch.clear()
 
-    for done, (key, size, mtime_ns) in enumerate(to_read, 1):
-        record = known.get(key)
+    def stored(sha: str) -> tuple[np.ndarray, int | None, int | None] | None:
+        return writer.opened.same_content(sha) if writer.opened is not None else None
+
+    ahead = 2 * (batch_size or max(BATCH_SIZES.values()))
+    prepared = ordered_map(reader, to_read, workers=default_workers(), ahead=ahead)
+    for done, (item, read) in enumerate(zip(to_read, prepared, strict=True), 1):
+        key, size, mtime_ns = item
         try:
-            data = read_file(key)
-            sha = content_hash(data)
-            if record is not None and record.sha256 == sha:  # touched, not changed
+            same = stored(read.sha256) if read.new_content else None
+            if same is None and read.new_content and read.pixels is None and ray is None:
+                # its content was in the index when the run began, so the worker did not decode it,
+                # but that row has been overwritten since (contents swapped between files): decode here
+                read = reader(item, decode_known=True)
+                same = stored(read.sha256) if read.new_content else None
+            if read.failure is not None:
+                skipped.append(Skipped(key, read.failure))
+                new_skips.append((key, size, mtime_ns, read.failure))
+                if key in known:
+                    stale.append(key)  # its old vector no longer describes the file
+                continue
+            if read.touched:
                 writer.index.touch(key, size, mtime_ns)
                 counts["unchanged"] += 1
                 continue
-            same = writer.opened.same_content(sha) if writer.opened is not None else None
-            taken_at = taken_at_from_bytes(data)
             if same is not None:  # moved or copied file: same bytes, same vector
                 vector, width, height = same
-                writer.index.upsert([NewEmbedding(key, size, mtime_ns, sha, width, height, vector, taken_at)])
-                counts["updated" if record is not None else "added"] += 1
+                row = NewEmbedding(key, size, mtime_ns, read.sha256, width, height, vector, read.taken_at)
+                writer.index.upsert([row])
+                counts["updated" if key in known else "added"] += 1
                 continue
-            decoded = decode_image(data, key, writer.model.image_size) if ray is None else None
-        except ImageLoadError as exc:
-            skipped.append(Skipped(key, exc.reason))
-            new_skips.append((key, size, mtime_ns, exc.reason))
-            if record is not None:
-                stale.append(key)  # its old vector no longer describes the file
-            continue
         finally:
             if progress:
                 progress(done, len(to_read))
-        batch.append(_Pending(key, size, mtime_ns, sha, decoded, record is not None, taken_at))
+        batch.append(read)
         if ray is None and len(batch) >= (batch_size or writer.model.batch_size):  # engine's size by default
             flush()
     flush()
@@ -246,12 +327,12 @@ def index_paths(
                 for r in rows
             )
             for r in rows:
-                counts["updated" if pending[r.path].is_update else "added"] += 1
+                counts["updated" if r.path in known else "added"] += 1
             for path, reason in failures:
                 p = pending[path]
                 skipped.append(Skipped(path, reason))
                 new_skips.append((path, p.size, p.mtime_ns, reason))
-                if p.is_update:
+                if path in known:
                     stale.append(path)
 
     # Pass 3: remember the failures; forget what vanished from the indexed folders (other folders stay).
