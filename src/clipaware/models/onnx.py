@@ -6,7 +6,7 @@ reads only these files (no PyTorch weights), which also makes ``clipaware search
 is the hub revision (the snapshot folder's commit) or, for a local folder, a content hash of its weight
 files, plus the torch / onnx / onnxruntime versions: new weights or a new exporter mean a new export.
 
-int8 is ONNX Runtime's dynamic quantisation: weights stored as int8 per tensor, activations quantised on
+int8 is ONNX Runtime's dynamic quantisation: weights stored as int8 per output channel, activations quantised on
 the fly per batch, so it needs no calibration data. Whether that keeps the vectors is checked by the
 caller (:mod:`clipaware.models.engines`) against the fp32 PyTorch model before the files are trusted.
 """
@@ -32,7 +32,8 @@ ONNX_CACHE_ENV = "CLIPAWARE_ONNX_CACHE"
 OPSET = 17
 # Bumped whenever the export or quantisation recipe changes, so that old cached files are not reused.
 # 3: the patch embedding is exported as a MatMul (see patch_projection), so int8 covers it too, and a
-#    CLIP image tower's last layer computes the class token only (see _cls_only_layer).
+#    CLIP image tower's last layer computes the class token only (see _cls_only_layer), and int8 weights
+#    are scaled per output channel (see quantize_int8).
 RECIPE = 3
 TOWERS = ("image", "text")
 TEXT_INPUTS = ("input_ids", "attention_mask")
@@ -376,7 +377,10 @@ def quantize_int8(source: Path, dest: Path) -> Path:
 
     Only MatMul is quantised: the patch embedding arrives as one (:func:`patch_projection`), so it is
     covered, while ONNX Runtime's ConvInteger (20 % of the int8 graph's time when tried) is never used;
-    the token-embedding Gather stays exact.
+    the token-embedding Gather stays exact. Weights get one scale per output channel rather than one per
+    matrix: on the ViT-L/14 twin that lifts the text tower's cosine to fp32 from 0.9989 (refused by the
+    0.999 gate) to 0.9994, and trained weights, whose channels differ more in range than random ones,
+    gain more; the int8 kernels ran no slower for it here.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -392,6 +396,7 @@ def quantize_int8(source: Path, dest: Path) -> Path:
                 str(target),
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["MatMul"],
+                per_channel=True,
                 use_external_data_format=large,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
