@@ -310,7 +310,7 @@ def export_tower(
             warnings.catch_warnings(),
             torch.inference_mode(False),
             torch.no_grad(),
-            _patch_embeddings_as_matmul(model),
+            _patch_embeddings_as_matmul(model) if tower == "image" else contextlib.nullcontext(),
             _last_layer_cls_only(model) if tower == "image" else contextlib.nullcontext(),
         ):
             warnings.simplefilter("ignore")
