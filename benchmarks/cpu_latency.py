@@ -74,45 +74,13 @@ def dino_twin(key: str) -> Any:
 
 
 def detector_twin(key: str, folder: Path) -> Any:
-    """DETR-ResNet-50 (800-px shortest side) or OWLv2 base/16 (960 px), saved and loaded by clipaware's loader."""
-    from transformers import (
-        DetrConfig,
-        DetrForObjectDetection,
-        DetrImageProcessor,
-        Owlv2Config,
-        Owlv2ForObjectDetection,
-        Owlv2ImageProcessor,
-    )
-
-    from clipaware.models.coco import COCO_CLASSES
+    """DETR-ResNet-50 (800-px shortest side) or OWLv2 base/16 (960 px) at their published sizes
+    (``fixtures.random_twin``), loaded by clipaware's own detector classes."""
     from clipaware.models.detect import DetrDetector, Owlv2Detector
-    from clipaware.models.fixtures import build_word_tokenizer
+    from clipaware.models.fixtures import random_twin
 
-    if key == "detr":
-        config = DetrConfig(
-            use_timm_backbone=False,
-            use_pretrained_backbone=False,
-            backbone_config={"model_type": "resnet", "depths": [3, 4, 6, 3], "out_features": ["stage4"]},
-            id2label=dict(enumerate(COCO_CLASSES)),
-            label2id={name: i for i, name in enumerate(COCO_CLASSES)},
-        )  # DETR's defaults are the published ones: d_model 256, 6+6 layers, 100 queries; ResNet-50 backbone
-        DetrForObjectDetection(config).eval().save_pretrained(folder)
-        DetrImageProcessor().save_pretrained(folder)  # shortest edge 800, longest 1333
-        detector = DetrDetector(str(folder))
-        return lambda path: detector.detect(path, ["cup"])
-    config = Owlv2Config(
-        text_config=dict(vocab_size=49408, hidden_size=512, num_hidden_layers=12, num_attention_heads=8, **{
-            "bos_token_id": 2, "eos_token_id": 3, "pad_token_id": 0}),
-        vision_config=dict(
-            hidden_size=768, num_hidden_layers=12, num_attention_heads=12, image_size=960, patch_size=16),
-        projection_dim=512,
-    )  # fmt: skip
-    Owlv2ForObjectDetection(config).eval().save_pretrained(folder)
-    Owlv2ImageProcessor(size={"height": 960, "width": 960}).save_pretrained(folder)
-    tokenizer = build_word_tokenizer()
-    tokenizer.model_max_length = 16
-    tokenizer.save_pretrained(folder)
-    detector = Owlv2Detector(str(folder))
+    random_twin(NAMES[key], folder)
+    detector = DetrDetector(str(folder)) if key == "detr" else Owlv2Detector(str(folder))
     return lambda path: detector.detect(path, ["cup"])
 
 

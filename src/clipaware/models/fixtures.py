@@ -173,21 +173,8 @@ def save_tiny_model(
 
 def _save_tiny_detector(path: Path, family: str, image_size: int, tokenizer: Any) -> Path:
     """A tiny DETR (transformers' own ResNet backbone, COCO label names) or OWLv2 with our tokenizer."""
-    from transformers import (
-        DetrConfig,
-        DetrForObjectDetection,
-        DetrImageProcessor,
-        Owlv2Config,
-        Owlv2ForObjectDetection,
-        Owlv2ImageProcessor,
-    )
-
-    from clipaware.models.coco import COCO_CLASSES
-
     if family == "detr":
-        config = DetrConfig(
-            use_timm_backbone=False,
-            use_pretrained_backbone=False,
+        config: dict[str, Any] = dict(
             backbone_config={
                 "model_type": "resnet",
                 "depths": [1, 1, 1, 1],
@@ -203,30 +190,77 @@ def _save_tiny_detector(path: Path, family: str, image_size: int, tokenizer: Any
             encoder_ffn_dim=32,
             decoder_ffn_dim=32,
             num_queries=20,
-            id2label=dict(enumerate(COCO_CLASSES)),
-            label2id={name: i for i, name in enumerate(COCO_CLASSES)},
         )
-        DetrForObjectDetection(config).eval().save_pretrained(path)
-        DetrImageProcessor(size={"shortest_edge": image_size, "longest_edge": image_size * 2}).save_pretrained(path)
-        return path
+        return _write_detector(path, family, config, {"shortest_edge": image_size, "longest_edge": image_size * 2})
     common = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
-    config = Owlv2Config(
-        text_config=dict(
-            vocab_size=len(tokenizer),
-            max_position_embeddings=16,
-            bos_token_id=2,
-            eos_token_id=3,
-            pad_token_id=0,
-            **common,
-        ),
+    config = dict(
+        text_config=dict(vocab_size=len(tokenizer), max_position_embeddings=16, **common),
         vision_config=dict(image_size=image_size, patch_size=16, **common),
         projection_dim=32,  # OWLv2 compares image class embeddings with text embeddings of this width
     )
-    Owlv2ForObjectDetection(config).eval().save_pretrained(path)
-    Owlv2ImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(path)
+    return _write_detector(path, family, config, {"height": image_size, "width": image_size}, tokenizer)
+
+
+def _write_detector(
+    path: Path, family: str, config: dict[str, Any], processor_size: dict[str, int], tokenizer: Any = None
+) -> Path:
+    """Save a random-initialised DETR or OWLv2 from ``config`` with its processor (and OWLv2's tokenizer).
+
+    The one place that knows how a detector folder must look for :mod:`clipaware.models.detect` to load
+    it: DETR with transformers' own ResNet (no timm, no pretrained backbone download) and COCO label
+    names; OWLv2 with our word-level tokenizer, whose special-token ids its text config must share.
+    """
+    from transformers import (
+        DetrConfig,
+        DetrForObjectDetection,
+        DetrImageProcessor,
+        Owlv2Config,
+        Owlv2ForObjectDetection,
+        Owlv2ImageProcessor,
+    )
+
+    from clipaware.models.coco import COCO_CLASSES
+
+    if family == "detr":
+        detr = DetrConfig(
+            use_timm_backbone=False,
+            use_pretrained_backbone=False,
+            id2label=dict(enumerate(COCO_CLASSES)),
+            label2id={name: i for i, name in enumerate(COCO_CLASSES)},
+            **config,
+        )
+        DetrForObjectDetection(detr).eval().save_pretrained(path)
+        DetrImageProcessor(size=processor_size).save_pretrained(path)
+        return path
+    tokenizer = tokenizer if tokenizer is not None else build_word_tokenizer(BASIC_WORDS)
+    text = {**config["text_config"], "bos_token_id": 2, "eos_token_id": 3, "pad_token_id": 0}
+    Owlv2ForObjectDetection(Owlv2Config(**{**config, "text_config": text})).eval().save_pretrained(path)
+    Owlv2ImageProcessor(size=processor_size).save_pretrained(path)
     tokenizer.model_max_length = 16
     tokenizer.save_pretrained(path)
     return path
+
+
+# Detectors at their published sizes, for latency twins (see random_twin); the processors' sizes are theirs.
+DETECTOR_TWIN_CONFIGS: dict[str, tuple[str, dict[str, Any], dict[str, int]]] = {
+    "facebook/detr-resnet-50": (
+        "detr",
+        # DETR's defaults are the published ones: d_model 256, 6+6 layers, 100 queries; ResNet-50 backbone
+        {"backbone_config": {"model_type": "resnet", "depths": [3, 4, 6, 3], "out_features": ["stage4"]}},
+        {"shortest_edge": 800, "longest_edge": 1333},
+    ),
+    "google/owlv2-base-patch16-ensemble": (
+        "owlv2",
+        {
+            "text_config": dict(vocab_size=49408, hidden_size=512, num_hidden_layers=12, num_attention_heads=8),
+            "vision_config": dict(
+                hidden_size=768, num_hidden_layers=12, num_attention_heads=12, image_size=960, patch_size=16
+            ),
+            "projection_dim": 512,
+        },
+        {"height": 960, "width": 960},
+    ),
+}
 
 
 # The real architectures of the registry's image-text models, written out as data (from each hub repo's
@@ -347,15 +381,19 @@ def random_twin(name: str, path: str | Path, *, seed: int = 0) -> Path:
 
     from clipaware.models.clip import quiet_transformers
 
-    if name not in TWIN_CONFIGS:
-        raise ValueError(f"no twin config for {name!r}; known: {', '.join(TWIN_CONFIGS)}")
+    if name not in TWIN_CONFIGS and name not in DETECTOR_TWIN_CONFIGS:
+        known = ", ".join([*TWIN_CONFIGS, *DETECTOR_TWIN_CONFIGS])
+        raise ValueError(f"no twin config for {name!r}; known: {known}")
     quiet_transformers()
-    spec = TWIN_CONFIGS[name]
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    if name in DETECTOR_TWIN_CONFIGS:
+        family, config, processor_size = DETECTOR_TWIN_CONFIGS[name]
+        return _write_detector(path, family, config, processor_size)
+    spec = TWIN_CONFIGS[name]
     text, vision = dict(spec["text"]), dict(spec["vision"])  # type: ignore[call-overload]
     tokenizer = build_word_tokenizer(BASIC_WORDS, max_length=int(text["max_position_embeddings"]))
-    torch.manual_seed(seed)
     side = int(vision["image_size"])
     if spec["family"] == "clip":
         ids = {"pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3}
