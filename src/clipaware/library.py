@@ -43,6 +43,7 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
         location: str | None = None,
     ) -> None:
         self.spec = spec
@@ -50,6 +51,7 @@ class Library:
         self.runtime = runtime
         self.precision = precision
         self.device = device
+        self.onnx_cache = onnx_cache
         self._store = store
         self._location = location
         self._store_lock = threading.Lock()
@@ -66,6 +68,7 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
         create: bool = False,
     ) -> Library:
         """Open the store at ``location`` (a db file or store name, as ``--db`` / ``--store`` take).
@@ -73,8 +76,8 @@ class Library:
         Without a location: the nearest ``.clipaware.db`` (the ``--db`` rules). ``model`` is an explicitly
         requested model: an existing index built with another one is refused (vectors from two models are
         not comparable); for a store that ``create=True`` will make, it names the model to build it with
-        (default: the registry's). ``runtime`` / ``precision`` / ``device`` are how the model will run;
-        bad values fail here, before any work.
+        (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` are how the
+        model will run (see :meth:`ClipModel.load`); bad values fail here, before any work.
         """
         resolve_choice(runtime, precision)  # validates now; the load resolves again with the same inputs
         if location is None:
@@ -84,7 +87,8 @@ class Library:
             location = found
         spec = location if isinstance(location, StoreSpec) else StoreSpec.parse(location)
         given = None if isinstance(location, StoreSpec) else str(location)
-        options = {"runtime": runtime, "precision": precision, "device": device, "location": given}
+        options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
+        options["location"] = given
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
         if create and (blank or not spec.exists()):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
@@ -101,7 +105,13 @@ class Library:
     def _load_model(self) -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(self.model_name, runtime=self.runtime, precision=self.precision, device=self.device)
+        return ClipModel.load(
+            self.model_name,
+            runtime=self.runtime,
+            precision=self.precision,
+            device=self.device,
+            onnx_cache=self.onnx_cache,
+        )
 
     @property
     def model(self) -> ClipModel:
@@ -176,6 +186,7 @@ def lazy_clip_model(
     runtime: str | None = None,
     precision: str | None = None,
     device: str | None = None,
+    onnx_cache: str | Path | None = None,
 ) -> Lazy[ClipModel]:
     """A CLIP model resolved now and loaded on first use, once: for commands that may not need it at all.
 
@@ -187,6 +198,6 @@ def lazy_clip_model(
     def load() -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(name, runtime=runtime, precision=precision, device=device)
+        return ClipModel.load(name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
 
     return Lazy(load)

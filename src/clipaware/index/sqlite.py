@@ -9,7 +9,6 @@ query with another model is refused rather than answered with noise.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 import uuid
@@ -34,7 +33,6 @@ from clipaware.index.ann import kind_for as ann_kind_for
 from clipaware.index.filters import Filters
 
 DEFAULT_DB_NAME = ".clipaware.db"
-DB_ENV = "CLIPAWARE_DB"
 
 
 def _v3_float16_generations(conn: sqlite3.Connection) -> None:
@@ -134,10 +132,8 @@ def decode_vectors(blob: bytes, n: int) -> np.ndarray:
 
 
 def find_default_db(start: Path | None = None) -> Path | None:
-    """``CLIPAWARE_DB``, else the nearest ``.clipaware.db`` in the working folder or its parents."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env)
+    """The nearest ``.clipaware.db`` in the working folder or its parents (``--db`` / ``CLIPAWARE_DB`` name
+    another, at the command line)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / DEFAULT_DB_NAME

@@ -271,6 +271,7 @@ def index_paths(
             library.model_name,
             runtime=library.runtime,
             precision=library.precision,
+            onnx_cache=str(library.onnx_cache) if library.onnx_cache else None,
             address=ray,
             batch_size=batch_size or 32,
         ):
