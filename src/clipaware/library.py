@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clipaware.index.sqlite import ImageIndex, find_default_db
-from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
+from clipaware.index.store import StoreSpec, VectorStore
+from clipaware.index.stores import create_store, open_store, store_exists
 from clipaware.lazy import Lazy
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import resolve_model_name
@@ -90,7 +91,7 @@ class Library:
         options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
         options["location"] = given
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
-        if create and (blank or not spec.exists()):
+        if create and (blank or not store_exists(spec)):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
         store = open_store(spec)
         try:

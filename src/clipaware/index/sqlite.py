@@ -13,7 +13,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from clipaware.index.ann import (
 )
 from clipaware.index.ann import kind_for as ann_kind_for
 from clipaware.index.filters import Filters
+from clipaware.index.store import IndexedFile, NewEmbedding
 
 DEFAULT_DB_NAME = ".clipaware.db"
 
@@ -92,30 +92,6 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
 )
 VECTOR_DTYPE = np.float16
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class IndexedFile:
-    """What the index knows about a file, to decide whether it changed since it was embedded."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class NewEmbedding:
-    """One row to write: the file facts plus its vector."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    width: int | None
-    height: int | None
-    embedding: np.ndarray
-    taken_at: str | None = None  # EXIF DateTimeOriginal, ISO text
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
 from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
-from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
+from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
+from clipaware.index.store import IndexedFile, NewEmbedding
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
