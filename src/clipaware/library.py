@@ -45,6 +45,7 @@ class Library:
         precision: str | None = None,
         device: str | None = None,
         onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
         location: str | None = None,
     ) -> None:
         self.spec = spec
@@ -53,6 +54,7 @@ class Library:
         self.precision = precision
         self.device = device
         self.onnx_cache = onnx_cache
+        self.ann_threshold = ann_threshold
         self._store = store
         self._location = location
         self._store_lock = threading.Lock()
@@ -70,6 +72,7 @@ class Library:
         precision: str | None = None,
         device: str | None = None,
         onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
         create: bool = False,
     ) -> Library:
         """Open the store at ``location`` (a db file or store name, as ``--db`` / ``--store`` take).
@@ -79,6 +82,7 @@ class Library:
         not comparable); for a store that ``create=True`` will make, it names the model to build it with
         (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` are how the
         model will run (see :meth:`ClipModel.load`); bad values fail here, before any work.
+        ``ann_threshold``: rows from which an SQLite index searches through its ANN (default 50,000).
         """
         resolve_choice(runtime, precision)  # validates now; the load resolves again with the same inputs
         if location is None:
@@ -89,11 +93,11 @@ class Library:
         spec = location if isinstance(location, StoreSpec) else StoreSpec.parse(location)
         given = None if isinstance(location, StoreSpec) else str(location)
         options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
-        options["location"] = given
+        options.update(location=given, ann_threshold=ann_threshold)
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
         if create and (blank or not store_exists(spec)):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
-        store = open_store(spec)
+        store = open_store(spec, ann_threshold=ann_threshold)
         try:
             if model:
                 store.require_model(canonical_model_name(model))
@@ -144,7 +148,8 @@ class Library:
         """The opened store; for a library opened with ``create=True``, created here on first use."""
         with self._store_lock:
             if self._store is None:
-                self._store = create_store(self.spec, self.model_name, self.model.embedding_dim)
+                dim = self.model.embedding_dim
+                self._store = create_store(self.spec, self.model_name, dim, ann_threshold=self.ann_threshold)
             return self._store
 
     @property

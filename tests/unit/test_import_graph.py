@@ -152,4 +152,4 @@ def test_no_module_global_carries_cli_flags() -> None:
 
 
 # Tuning knobs for tests and benchmarks, not user configuration (documented in the README's table).
-ALLOWED_DEEP_VARIABLES = {"CLIPAWARE_ANN_THRESHOLD", "CLIPAWARE_ORT_SPIN"}
+ALLOWED_DEEP_VARIABLES = {"CLIPAWARE_ORT_SPIN"}

@@ -12,6 +12,7 @@ import typer
 from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import (
+    ANN_THRESHOLD_OPT,
     DB_OPT,
     DETECTOR_OPT,
     DEVICE_OPT,
@@ -53,6 +54,7 @@ def index_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -63,7 +65,14 @@ def index_cmd(
 
     location = store or db or default_db_for(paths)
     opened = Library.open(
-        location, model=model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, create=True
+        location,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+        create=True,
     )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
         report = index_paths(library, paths, batch_size=batch_size, progress=progress, ray=ray)
@@ -95,6 +104,7 @@ def search_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -114,7 +124,13 @@ def search_cmd(
         min_height=min_height,
     )
     with Library.open(
-        store or db, model=model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+        store or db,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
     ) as library:
         if routed:
             from clipaware.tasks.routed import routed_search
@@ -143,6 +159,7 @@ def similar_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -152,7 +169,12 @@ def similar_cmd(
     from clipaware.tasks.search import similar
 
     with Library.open(
-        store or db, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+        store or db,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
     ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)

@@ -20,11 +20,11 @@ import numpy as np
 from clipaware.errors import IndexUnavailableError, ModelMismatchError
 from clipaware.index.ann import (
     ANN_SUFFIX,
+    EXACT_BELOW,
     REBUILD_STALE_FRACTION,
     AnnIndex,
     AnnInfo,
     ExactIndex,
-    ann_threshold,
     candidates_for,
     stream_top_k,
 )
@@ -121,16 +121,19 @@ def find_default_db(start: Path | None = None) -> Path | None:
 class ImageIndex:
     """An open index database. Use :meth:`open` (existing) or :meth:`create_or_open` (for indexing)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, ann_threshold: int | None = None) -> None:
         self.path = path
         self.conn = conn
+        # rows from which searches use the ANN (the CLI's --ann-threshold / CLIPAWARE_ANN_THRESHOLD, for tests
+        # and benchmarks); below it every search is an exact scan
+        self.ann_threshold = ann_threshold or EXACT_BELOW
         self._ann: AnnIndex | None = None
         self._exact: tuple[int, ExactIndex] | None = None
         self._count: tuple[int, int] | None = None
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | Path | None) -> ImageIndex:
+    def open(cls, path: str | Path | None, *, ann_threshold: int | None = None) -> ImageIndex:
         """Open an existing index; a missing or foreign file is a clear error, never an empty result."""
         if path is None:
             path = find_default_db()
@@ -142,16 +145,18 @@ class ImageIndex:
         path = Path(path)
         if not path.is_file():
             raise IndexUnavailableError(f"no index at {path}; run `clipaware index FOLDER --db {path}` first")
-        index = cls(path, cls._connect(path))
+        index = cls(path, cls._connect(path), ann_threshold)
         index._migrate(create=False)
         return index
 
     @classmethod
-    def create_or_open(cls, path: str | Path, model_name: str, dim: int) -> ImageIndex:
+    def create_or_open(
+        cls, path: str | Path, model_name: str, dim: int, *, ann_threshold: int | None = None
+    ) -> ImageIndex:
         """Open the index at ``path`` for writing with ``model_name``, creating it if needed."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        index = cls(path, cls._connect(path))
+        index = cls(path, cls._connect(path), ann_threshold)
         index._migrate(create=True)
         with index.conn:
             index.conn.execute("INSERT OR IGNORE INTO meta VALUES ('model', ?)", (model_name,))
@@ -463,7 +468,7 @@ class ImageIndex:
     ) -> list[tuple[str, float]]:
         """Top ``k`` (path, cosine) for a unit ``query`` among rows passing ``filters``, best first.
 
-        Exact when asked, when the index is below :func:`ann_threshold` rows, or when the filter leaves
+        Exact when asked, when the index is below :attr:`ann_threshold` rows, or when the filter leaves
         that few or fewer than the candidates the ANN would fetch (a pre-filtered exact scan then beats
         any approximation). Otherwise the ANN proposes
         candidates, restricted to the filter inside the search, and they are re-scored exactly from the
@@ -471,7 +476,7 @@ class ImageIndex:
         up to the whole index.
         """
         filters = filters or Filters()
-        threshold = ann_threshold()
+        threshold = self.ann_threshold
         total = len(self)
         matching = total if filters.empty else self.count(filters)
         if matching == 0 or k < 1:
