@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from clipaware.index.sqlite import ImageIndex, find_default_db
 from clipaware.index.store import StoreSpec, VectorStore
 from clipaware.index.stores import create_store, open_store, store_exists
-from clipaware.lazy import Lazy
+from clipaware.lazy import Lazy, Shelf
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import resolve_model_name
 from clipaware.models.runtime import resolve_choice
@@ -59,6 +59,7 @@ class Library:
         self._location = location
         self._store_lock = threading.Lock()
         self._model: Lazy[ClipModel] = Lazy(self._load_model)
+        self._shelf = Shelf()  # detectors and feature models, shared by every toolkit of this library
         self._toolkits: dict[tuple[Any, ...], Toolkit] = {}
         self._toolkits_lock = threading.Lock()
 
@@ -130,7 +131,8 @@ class Library:
     def toolkit(self, detector: Any = "auto", gallery: str | Path | None = None, feature_model: str | None = None):
         """ask's models for this library: its CLIP, plus detectors / image features loaded on first need.
 
-        The same arguments give the same toolkit, so a long-lived holder loads each detector once.
+        The same arguments give the same toolkit, and all of them share one shelf of detectors and feature
+        models, so a long-lived holder loads each model once.
         """
         from clipaware.tasks.ask import Toolkit
 
@@ -138,7 +140,9 @@ class Library:
         with self._toolkits_lock:
             kit = self._toolkits.get(key)
             if kit is None:
-                kit = Toolkit(self._model, detector=detector, gallery=gallery, feature_model=feature_model)
+                kit = Toolkit(
+                    self._model, detector=detector, gallery=gallery, feature_model=feature_model, shelf=self._shelf
+                )
                 self._toolkits[key] = kit
             return kit
 
