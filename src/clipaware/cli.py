@@ -431,7 +431,7 @@ def doctor_cmd(as_json: bool = JSON_OPT) -> None:
 def check(
     query: str | None = typer.Argument(None, help="The text query to check, in quotes."),
     as_json: bool = typer.Option(
-        False, "--json", help='Print {"query", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
+        False, "--json", help='Print {"query", "language", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
     ),
     check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
     file: str | None = typer.Option(

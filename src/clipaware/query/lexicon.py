@@ -278,12 +278,16 @@ def correction_targets() -> frozenset[str]:
     return frozenset(word for word in targets if word.isalpha() and len(word) >= 4)
 
 
+# Lists of other languages' words: knowing them must not stop a typo repair or an unknown-word warning.
+_NOT_ENGLISH_LISTS = frozenset({"foreign_words.txt"})
+
+
 @cache
 def known_words() -> frozenset[str]:
     """Every word in any list: a typo repair never rewrites one of these ("there" is not "three")."""
     known: set[str] = set()
     for entry in resources.files(_PACKAGE).iterdir():
-        if entry.name.endswith(".txt"):
+        if entry.name.endswith(".txt") and entry.name not in _NOT_ENGLISH_LISTS:
             for row in read_rows(entry.name):
                 for cell in row:
                     known.update(cell.lower().split())

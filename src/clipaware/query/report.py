@@ -32,7 +32,9 @@ def render_text(analysis: QueryAnalysis, check_all: bool = False) -> str:
     """Rich-markup text: a verdict line, then each limitation (or every check with ``check_all``)."""
     lines: list[str] = []
     query = _escape(analysis.query)
-    if analysis.clip_ok:
+    if analysis.clip_ok is None:
+        lines.append(f"❔ No verdict for: [bold]{query}[/]  (language: {analysis.language})")
+    elif analysis.clip_ok:
         lines.append(f"✅ CLIP is appropriate for: [bold]{query}[/]")
     else:
         kinds = ", ".join(kind.value for kind in analysis.kinds)

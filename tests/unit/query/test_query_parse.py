@@ -176,7 +176,7 @@ def test_casual_typing() -> None:
 
 def test_to_dict_shape() -> None:
     data = analyze("three cats and no dogs").to_dict()
-    assert list(data) == ["query", "clip_ok", "limitations", "parse"]
+    assert list(data) == ["query", "language", "clip_ok", "limitations", "parse"]
     assert data["clip_ok"] is False
     assert list(data["limitations"][0]) == ["kind", "evidence", "explanation", "suggestion"]
     assert set(data["parse"]) == {
