@@ -163,6 +163,9 @@ _INDEXES = (
 )
 
 
+_BARE_SPECIES_LISTS = ("birds.txt", "wild_cats.txt", "houseplants.txt", "garden_flowers.txt")
+
+
 def _role_verb_entries() -> list[tuple[str, str]]:
     """Every inflection of every role verb, mapped to its base form (regular forms are generated)."""
     entries: list[tuple[str, str]] = []
@@ -203,6 +206,10 @@ def get_lexicon() -> Lexicon:
         entities.append((row[0], ("breed", "free")))
     for row in read_rows("species.txt"):
         entities.append((row[0], ("species", "free")))
+    for name in _BARE_SPECIES_LISTS:
+        # A bare common name ("wren", "cheetah", "monstera"): a species unless context makes it a brand or a
+        # print ("Jaguar dealership", "leopard print"), checked in entities.py.
+        entities.extend((row[0], ("species", "bare")) for row in read_rows(name))
     for row in read_rows("fonts.txt"):
         entities.append((row[0], ("font", row[1] if len(row) > 1 else "free")))
     for row in read_rows("identify.txt"):
