@@ -23,8 +23,10 @@ from clipaware.query.analysis import (
     Relation,
 )
 from clipaware.query.binding import (
+    attach_predicates,
     binding_evidence,
     find_actions,
+    find_any_actions,
     find_comparisons,
     find_objects,
     find_possessions,
@@ -97,9 +99,11 @@ def analyze(text: str) -> QueryAnalysis:
     entities = find_entities(doc)
     counts = detect_counting(doc)
     relations = detect_spatial(doc)
-    objects = find_objects(doc)
+    objects = attach_predicates(doc, find_objects(doc))
     bound = binding_evidence(doc, objects)
-    actions = find_actions(doc) + find_comparisons(doc) + find_possessions(doc)
+    roles = find_actions(doc)
+    taken = {k for _, first, last in roles for k in range(first, last + 1)}
+    actions = roles + find_any_actions(doc, taken) + find_comparisons(doc) + find_possessions(doc)
     negations = detect_negation(doc)
 
     named = [Entity(doc.span_text(e.first, e.last), e.type) for e in entities]
