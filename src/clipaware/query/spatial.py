@@ -93,9 +93,22 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     return findings
 
 
+_STRUCTURES = frozenset({"wall", "house", "building", "fence", "barn", "shed"})
+_BACKDROPS = frozenset(
+    {"background", "backdrop", "sky", "sunset", "sunrise", "light", "wind", "odds", "clock", "grain"}
+)
+
+
 def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Finding | None:
     tokens, lex = doc.tokens, doc.lex
     after = i + size
+    if strength == "pronoun":
+        # "a cup to its right": the object is the thing named before, which the pronoun points back to.
+        subject = doc.np_before(i)
+        if subject is None:
+            return None
+        last = i + size - 1
+        return (Relation(tokens[subject].norm, canonical, "it", doc.span_text(i, last)), i, last)
     if after + 1 < len(tokens) and tokens[after].norm in ("or", "and"):
         # "in front of or behind the fire truck": the object follows the second relation.
         second = lex.relations.match(tokens, after + 1)
@@ -122,7 +135,13 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None  # "under the stars", "above the clouds": a setting
     if obj_head.forms & lex.ground_nouns and not described:
         return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
-    if canonical == "on_top_of" and obj_head.forms & _HEIGHTS:
+    if canonical in ("against", "around", "along", "across") and obj_head.norm in _BACKDROPS:
+        return None  # "a jacket against a white background", "sailing against the wind"
+    if canonical == "against" and obj_head.forms & _STRUCTURES:
+        return None  # "a ladder leaning against a house": the building is where it stands, not a second object
+    if canonical == "around" and doc.is_animate(subject):
+        return None  # "people sitting around a campfire": a gathering, not an arrangement of objects
+    if canonical in ("on_top_of", "foot_of") and obj_head.forms & _HEIGHTS:
         return None  # "on top of a mountain": a place to stand
     if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
         return None  # "a balloon over Cappadocia": a named place
