@@ -135,13 +135,15 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None  # "under the stars", "above the clouds": a setting
     if obj_head.forms & lex.ground_nouns and not described:
         return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
-    if canonical in ("against", "around", "along", "across") and obj_head.norm in _BACKDROPS:
+    cue = tokens[i + size - 1].norm if size > 1 and tokens[i].norm in ("propped", "leaning") else tokens[i].norm
+    if cue in ("against", "around", "along", "across") and obj_head.norm in _BACKDROPS:
         return None  # "a jacket against a white background", "sailing against the wind"
-    if canonical == "against" and obj_head.forms & _STRUCTURES:
+    if cue == "against" and obj_head.forms & _STRUCTURES:
         return None  # "a ladder leaning against a house": the building is where it stands, not a second object
-    if canonical == "around" and doc.is_animate(subject):
+    if cue == "around" and doc.is_animate(subject):
         return None  # "people sitting around a campfire": a gathering, not an arrangement of objects
-    if canonical in ("on_top_of", "foot_of") and obj_head.forms & _HEIGHTS:
+    at_foot = size > 2 and tokens[i + 2].norm in ("foot", "base")
+    if (canonical == "on_top_of" or at_foot) and obj_head.forms & _HEIGHTS:
         return None  # "on top of a mountain": a place to stand
     if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
         return None  # "a balloon over Cappadocia": a named place
