@@ -109,7 +109,7 @@ def _word_attribute(attributes: dict[str, str], norm: str) -> Attribute | None:
     return None
 
 
-_TRAIT_SUFFIXES = ("y", "ful", "ous", "ive", "less", "ish", "ed", "ing")
+_TRAIT_SUFFIXES = ("y", "ful", "ous", "ive", "less", "ish", "ed", "ing", "ic", "ent", "ant")
 _SLOT_BEFORE = frozenset({"a", "an", "the", "and", ",", "one", "his", "her", "their", "my", "our", "your", "its"})
 
 
@@ -245,6 +245,8 @@ def attach_predicates(doc: Doc, mentions: list[ObjectMention]) -> list[ObjectMen
         if attribute is None or (k + 1 < n and doc.is_content(k + 1)):
             continue  # "is a red car": a noun phrase follows, not a predicate
         subject = i - 1 if tokens[i - 1].norm == "other" else doc.np_before(i, limit=2)
+        if subject is None and doc.is_content(i - 1):
+            subject = i - 1  # a compound the idiom list knows ("the front door is open")
         if subject is None:
             continue
         index = by_end.get(tokens[subject].end)

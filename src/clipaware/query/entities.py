@@ -152,7 +152,7 @@ def find_entities(doc: Doc) -> list[Found]:
         entity = None
         if token.cap or not token.forms.isdisjoint(lex.kinship):
             entity = _person_pattern(doc, i)
-        elif token.norm in lex.first_names:
+        elif token.norm in lex.first_names or (token.norm.endswith("'s") and token.norm[:-2] in lex.first_names):
             entity = _lowercase_name(doc, i)
         if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
@@ -383,17 +383,19 @@ def _lowercase_name(doc: Doc, i: int) -> Found | None:
     tokens, lex = doc.tokens, doc.lex
     n = len(tokens)
     norm = tokens[i].norm
-    if norm in _NOT_A_NAME_HERE or doc.blocked(i) or doc.entity[i] is not None:
+    name = norm[:-2] if norm.endswith("'s") else norm
+    if name in _NOT_A_NAME_HERE or doc.blocked(i) or doc.entity[i] is not None:
         return None
     nxt = tokens[i + 1].norm if i + 1 < n else ""
-    if not (i + 1 >= n or nxt in _NAME_SLOT_AFTER or doc.is_verbish(i + 1)):
+    if not (i + 1 >= n or nxt in _NAME_SLOT_AFTER or doc.is_verbish(i + 1) or name != norm):
         return None
     prev = tokens[i - 1].norm if i > 0 else ""
     before = tokens[i - 2].norm if i > 1 else ""
     strong = prev in _NAME_SLOT_BEFORE and (before in _MEDIA_BEFORE_NAME or before == "me")
-    if norm in lex.common_names or norm in lex.attributes or norm in lex.animals or norm in lex.people:
+    if name in lex.common_names or name in lex.attributes or name in lex.animals or name in lex.people:
         return Found(i, i, "person") if strong else None
-    if strong or prev in _NAME_SLOT_BEFORE or (i == 0 and i + 1 < n and doc.is_verbish(i + 1)):
+    starts = i == 0 and (norm.endswith("'s") or (i + 1 < n and doc.is_verbish(i + 1)))  # "chloe's first day"
+    if strong or prev in _NAME_SLOT_BEFORE or starts:
         return Found(i, i, "person")
     return None
 

@@ -93,9 +93,12 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     return findings
 
 
+_OPENERS = frozenset(
+    {"a", "an", "the", "my", "his", "her", "its", "their", "our", "your", "this", "that", "him", "them", "it", "me"}
+)
 _STRUCTURES = frozenset({"wall", "house", "building", "fence", "barn", "shed"})
 _BACKDROPS = frozenset(
-    {"background", "backdrop", "sky", "sunset", "sunrise", "light", "wind", "odds", "clock", "grain"}
+    {"background", "backdrop", "sky", "sunset", "sunrise", "light", "wind", "odds", "clock", "grain", "current", "tide"}
 )
 
 
@@ -138,7 +141,9 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
     cue = tokens[i + size - 1].norm if size > 1 and tokens[i].norm in ("propped", "leaning") else tokens[i].norm
     if cue in ("against", "around", "along", "across") and obj_head.norm in _BACKDROPS:
         return None  # "a jacket against a white background", "sailing against the wind"
-    if cue == "against" and obj_head.forms & _STRUCTURES:
+    if cue in ("against", "around", "along", "across") and tokens[after].norm not in _OPENERS:
+        return None  # "a road trip across america", "sailing along coastlines": a route, not one object
+    if cue in ("against", "along") and obj_head.forms & _STRUCTURES:
         return None  # "a ladder leaning against a house": the building is where it stands, not a second object
     if cue == "around" and doc.is_animate(subject):
         return None  # "people sitting around a campfire": a gathering, not an arrangement of objects
