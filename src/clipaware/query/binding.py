@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from clipaware.query.analysis import Action, Attribute, ObjectMention
 from clipaware.query.doc import Doc
-from clipaware.query.tokens import singular
+from clipaware.query.tokens import Token, singular
 
 _APPEARANCE_SUFFIXES = (
     "-haired",
@@ -124,21 +124,40 @@ def _trait_at(doc: Doc, j: int) -> bool:
     adjective or participle (-y, -ful, -ous, -ive, -less, -ish, -ed, -ing) that no list knows as a noun
     describes that one creature, so it can be bound to it like a colour.
     """
-    tokens, lex = doc.tokens, doc.lex
+    tokens = doc.tokens
     n = len(tokens)
-    if j == 0 or j + 1 >= n or doc.entity[j] is not None or doc.blocked(j):
+    if j == 0 or j + 1 >= n or tokens[j - 1].norm not in _SLOT_BEFORE:
         return False
-    norm = tokens[j].norm
-    if not norm.isalpha() or len(norm) < 4 or not norm.endswith(_TRAIT_SUFFIXES) or norm in lex.attributes:
-        return False
-    if tokens[j].forms & lex.people or tokens[j].forms & lex.animals or norm in lex.function_words:
-        return False
-    if tokens[j - 1].norm not in _SLOT_BEFORE:
+    token = tokens[j]
+    shaped = _TRAIT_SHAPE.get(token.norm)
+    if shaped is None:
+        shaped = _trait_shaped(doc, token)
+    if not shaped or doc.entity[j] is not None or doc.blocked(j):
         return False
     k = j + 1
     if attribute_of(doc, k) is not None and k + 1 < n:
         k += 1  # "a grumpy old man"
     return doc.is_animate(k) and (doc.is_content(k) or doc.entity[k] is not None)
+
+
+_TRAIT_SHAPE: dict[str, bool] = {}
+
+
+def _trait_shaped(doc: Doc, token: Token) -> bool:
+    """Whether a word looks like an adjective out of context (memoised per spelling)."""
+    lex, norm = doc.lex, token.norm
+    shaped = (
+        norm.isalpha()
+        and len(norm) >= 4
+        and norm.endswith(_TRAIT_SUFFIXES)
+        and norm not in lex.attributes
+        and norm not in lex.function_words
+        and not token.forms & lex.people
+        and not token.forms & lex.animals
+    )
+    if len(_TRAIT_SHAPE) < 100_000:
+        _TRAIT_SHAPE[norm] = shaped
+    return shaped
 
 
 def find_objects(doc: Doc) -> list[ObjectMention]:
