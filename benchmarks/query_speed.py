@@ -58,13 +58,13 @@ def best_rate(fn, queries: list[str], rounds: int, clock) -> float:
     return best
 
 
-def _run_cli(path: Path) -> tuple[float, float]:
-    """Wall and child CPU seconds of one ``clipaware check --file PATH --json`` run (output discarded)."""
+def _run_cli(path: Path, jobs: int) -> tuple[float, float]:
+    """Wall and child CPU seconds of one ``clipaware check --file PATH --json --jobs N`` run (output discarded)."""
     code = "from clipaware.cli import main; main()"
     before = os.times()
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", code, "check", "--file", str(path), "--json"],
+        [sys.executable, "-c", code, "check", "--file", str(path), "--json", "--jobs", str(jobs)],
         check=True,
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")},
@@ -74,8 +74,11 @@ def _run_cli(path: Path) -> tuple[float, float]:
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
-def cli_rates(base: list[str], count: int, rounds: int) -> tuple[float, float]:
-    """Queries/s through the CLI, start-up excluded: (wall, CPU), best of ``rounds`` pairs of runs."""
+def cli_rates(base: list[str], count: int, rounds: int, jobs: int) -> tuple[float, float]:
+    """Queries/s through the CLI, start-up excluded: (wall, CPU), best of ``rounds`` pairs of runs.
+
+    CPU time counts the worker processes too, so with several jobs it measures work, not elapsed time.
+    """
     with tempfile.TemporaryDirectory() as folder:
         big, small = Path(folder) / "many.txt", Path(folder) / "one.txt"
         lines = [base[k % len(base)].replace("\n", " ") for k in range(count)]
@@ -83,8 +86,8 @@ def cli_rates(base: list[str], count: int, rounds: int) -> tuple[float, float]:
         small.write_text(lines[0] + "\n", encoding="utf-8")
         best_wall = best_cpu = 0.0
         for _ in range(rounds):
-            wall_big, cpu_big = _run_cli(big)
-            wall_small, cpu_small = _run_cli(small)
+            wall_big, cpu_big = _run_cli(big, jobs)
+            wall_small, cpu_small = _run_cli(small, jobs)
             if wall_big > wall_small:
                 best_wall = max(best_wall, (count - 1) / (wall_big - wall_small))
             if cpu_big > cpu_small:
@@ -122,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     wall = best_rate(to_json, queries, args.rounds, time.perf_counter)
     cpu = best_rate(to_json, queries, args.rounds, time.process_time)
     baseline = best_rate(str.split, queries, args.rounds, time.perf_counter)
-    cli_wall, cli_cpu = cli_rates(base, args.cli_queries, args.cli_rounds) if args.cli_queries > 1 else (0.0, 0.0)
+    measure_cli = args.cli_queries > 1
+    cli_wall, cli_cpu = cli_rates(base, args.cli_queries, args.cli_rounds, 1) if measure_cli else (0.0, 0.0)
+    cores_wall, _ = cli_rates(base, args.cli_queries, args.cli_rounds, 0) if measure_cli else (0.0, 0.0)
     result = {
         "queries": len(base),
         "source": source,
@@ -130,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_queries_per_second": round(cpu),
         "cli_queries_per_second": round(cli_wall),
         "cli_cpu_queries_per_second": round(cli_cpu),
+        "cli_all_cores_queries_per_second": round(cores_wall),
+        "cores": os.cpu_count(),
         "baseline_split_queries_per_second": round(baseline),
         "ratio_to_baseline": round(wall / baseline, 4) if baseline else None,
         "target_queries_per_second": 10_000,
-        "meets_target": cli_wall >= 10_000,
+        "meets_target": max(cli_wall, cores_wall) >= 10_000,
         "load_average": f"{load_before} -> {_load()}",
     }
     if args.json:
@@ -145,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"clipaware check --file F --json ({args.cli_queries:,} lines, start-up excluded): "
-            f"{result['cli_queries_per_second']:,} queries/s wall-clock "
-            f"({result['cli_cpu_queries_per_second']:,}/s by CPU time)"
+            f"{result['cli_queries_per_second']:,} queries/s wall-clock with --jobs 1 "
+            f"({result['cli_cpu_queries_per_second']:,}/s by CPU time); "
+            f"{result['cli_all_cores_queries_per_second']:,}/s wall-clock on all {result['cores']} cores (--jobs 0)"
         )
         print(
             f"baseline str.split: {result['baseline_split_queries_per_second']:,} queries/s; "

@@ -442,6 +442,9 @@ def check(
     evaluate_path: str | None = typer.Option(
         None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
     ),
+    jobs: int = typer.Option(
+        0, "--jobs", min=0, help="With --file: processes to use (0: every core, for files of 2,000+ queries)."
+    ),
 ) -> None:
     """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
     from pathlib import Path  # imports stay inside: this block is self-contained and `--help` stays fast
@@ -449,13 +452,14 @@ def check(
     from clipaware.errors import UsageError
     from clipaware.query import analyze
     from clipaware.query.evaluate import evaluate_file
-    from clipaware.query.report import analyze_file, render_text
+    from clipaware.query.report import check_file_lines, render_text
 
     if sum(x is not None for x in (query, file, evaluate_path)) != 1:
         raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
     if file is not None:
-        for result in analyze_file(Path(file)):
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        write = sys.stdout.write
+        for line in check_file_lines(Path(file), jobs):
+            write(line + "\n")
         return
     if evaluate_path is not None:
         report = evaluate_file(Path(evaluate_path))
