@@ -338,7 +338,23 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
 
 
 _MEDIA_BEFORE_NAME = frozenset(
-    {"pic", "pics", "photo", "photos", "picture", "pictures", "video", "videos", "shot", "shots", "selfie", "selfies"}
+    {
+        "pic",
+        "pics",
+        "photo",
+        "photos",
+        "picture",
+        "pictures",
+        "video",
+        "videos",
+        "shot",
+        "shots",
+        "selfie",
+        "selfies",
+        "portrait",
+        "portraits",
+        "footage",
+    }
 )
 _NAME_SLOT_BEFORE = frozenset({"of", "with", "and", "&", "w/"})
 _NAME_SLOT_AFTER = frozenset(

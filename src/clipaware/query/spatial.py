@@ -93,6 +93,7 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     return findings
 
 
+_DEMANDS = frozenset({"must", "should", "needs", "has", "have"})
 _OPENERS = frozenset(
     {"a", "an", "the", "my", "his", "her", "its", "their", "our", "your", "this", "that", "him", "them", "it", "me"}
 )
@@ -131,7 +132,11 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
     obj_head, subject_head = tokens[obj[1]], tokens[subject]
     if obj_head.norm in _VIEWERS:
         return None
-    described = doc.described(obj[0], obj[1])  # "a green star", "a grey square": drawn objects, not the setting
+    # "the moon must sit low over the hills": where a sky object must be is asked for, even over scenery.
+    demanded = bool(tokens[subject].forms & lex.sky_nouns) and any(
+        tokens[k].norm in _DEMANDS for k in range(subject + 1, i)
+    )
+    described = doc.described(obj[0], obj[1]) or demanded  # "a green star": drawn objects, not the setting
     one_of_them = tokens[after].norm in ("a", "an")  # "above a star" is one star; "under the stars" is the sky
     setting_sky = canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns
     if setting_sky and not (described or one_of_them):
@@ -152,7 +157,7 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None  # "on top of a mountain": a place to stand
     if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
         return None  # "a balloon over Cappadocia": a named place
-    if strength == "weak":
+    if strength == "weak" and not demanded:
         if obj_head.norm in ("other", "another"):
             return None  # "facing each other": how they are turned, not where they are
         for head in (obj_head, subject_head):
