@@ -148,7 +148,7 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
         return None  # "a jacket against a white background", "sailing against the wind"
     if cue in ("against", "around", "along", "across") and tokens[after].norm not in _OPENERS:
         return None  # "a road trip across america", "sailing along coastlines": a route, not one object
-    if cue in ("against", "along") and obj_head.forms & _STRUCTURES:
+    if (cue in ("against", "along") or strength == "weak") and obj_head.forms & _STRUCTURES:
         return None  # "a ladder leaning against a house": the building is where it stands, not a second object
     if cue == "around" and doc.is_animate(subject):
         return None  # "people sitting around a campfire": a gathering, not an arrangement of objects

@@ -3,7 +3,8 @@
 Each set holds positives and traps for one kind of phrasing the rules once missed (issue 16): relations by
 any preposition or to a pronoun, roles by any verb, moods and predicated attributes, species and makes by
 bare name, lower-case first names, wear/material words and brands that start with a negator. They were
-written by hand and scored before the rules changed; ``probe.jsonl`` was written after, as a fresh check.
+written by hand and scored before the rules changed; ``probe.jsonl`` and ``probe2.jsonl`` were written
+after, each as a fresh check scored at first sight before any fix it prompted.
 The floors are what the rules reach now, so a change that loses ground fails here in every clone.
 """
 
@@ -25,6 +26,9 @@ FLOORS = [
     ("fine_grained.jsonl", "fine_grained", 1.0, 0.0),
     ("false_flags.jsonl", None, 1.0, 0.0),
     ("probe.jsonl", None, 1.0, 0.0),
+    # Written last and kept as scored after one round of general fixes: two labels still missed on purpose
+    # ("bike chained to a lamppost", and a duck leading ducklings, which the rules read as a role order).
+    ("probe2.jsonl", None, 0.95, 0.06),
 ]
 
 
