@@ -58,7 +58,9 @@ def validate_clip_usage(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--query", required=True, help='The query, in quotes: --query "three dogs on a sofa".')
     parser.add_argument("--check-all", action="store_true", help="List every check with pass/fail.")
-    parser.add_argument("--json", action="store_true", help='Print {"query", "clip_ok", "limitations", "parse"}.')
+    parser.add_argument(
+        "--json", action="store_true", help='Print {"query", "language", "clip_ok", "limitations", "parse"}.'
+    )
     args, rest = parser.parse_known_args(argv)
     flags = [*(["--check-all"] if args.check_all else []), *(["--json"] if args.json else [])]
     _hand_over(["check", *flags, *rest, "--", args.query])  # "--": a query may start with a dash

@@ -47,7 +47,7 @@ NOT_RUN: dict[str, str] = {
 
 # Top-level keys each command's --json must contain (from SKILL.md's "JSON an agent parses" and the README).
 JSON_KEYS: dict[str, set[str]] = {
-    "check": {"query", "clip_ok", "limitations", "parse"},
+    "check": {"query", "language", "clip_ok", "limitations", "parse"},
     "ask": {"query", "image", "answer", "routes", "evidence", "notes", "analysis"},
     "diagnose": {"query", "image", "clip", "probes", "analysis", "routed", "explanation", "picture"},
     "index": {"db", "model", "added", "updated", "removed", "unchanged", "skipped"},

@@ -71,7 +71,7 @@ def test_validate_clip_usage_file_says_yes_or_no_with_the_suggestion() -> None:
 def test_validate_clip_usage_json_is_the_check_json(capsys) -> None:
     code, out, _ = call(seed_scripts.validate_clip_usage, capsys, "--query", "-a dog without a collar", "--json")
     result = json.loads(out)
-    assert code == 0 and list(result) == ["query", "clip_ok", "limitations", "parse"]
+    assert code == 0 and list(result) == ["query", "language", "clip_ok", "limitations", "parse"]
     assert result["query"] == "-a dog without a collar"  # a leading dash stays part of the query
     assert [lim["kind"] for lim in result["limitations"]] == ["negation"]
 

@@ -166,15 +166,22 @@ class Limitation:
 
 @dataclass(frozen=True)
 class QueryAnalysis:
-    """The verdict for one query: ``clip_ok`` when no limitation was found."""
+    """The verdict for one query: ``clip_ok`` when no limitation was found.
+
+    ``language`` is the ISO 639-1 code the query reads as. The checks read English only, so for any other
+    language ``clip_ok`` is None (no verdict, never a silent yes) and ``parse.warnings`` says what to do.
+    """
 
     query: str
     limitations: tuple[Limitation, ...]
     parse: QueryParse = field(default_factory=QueryParse)
+    language: str = "en"
 
     @property
-    def clip_ok(self) -> bool:
-        return not self.limitations
+    def clip_ok(self) -> bool | None:
+        if self.limitations:
+            return False
+        return True if self.language == "en" else None
 
     @property
     def kinds(self) -> tuple[LimitationKind, ...]:
@@ -186,6 +193,7 @@ class QueryAnalysis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "language": self.language,
             "clip_ok": self.clip_ok,
             "limitations": [limitation.to_dict() for limitation in self.limitations],
             "parse": self.parse.to_dict(),

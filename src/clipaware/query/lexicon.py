@@ -163,6 +163,9 @@ _INDEXES = (
 )
 
 
+_BARE_SPECIES_LISTS = ("birds.txt", "wild_cats.txt", "houseplants.txt", "garden_flowers.txt")
+
+
 def _role_verb_entries() -> list[tuple[str, str]]:
     """Every inflection of every role verb, mapped to its base form (regular forms are generated)."""
     entries: list[tuple[str, str]] = []
@@ -203,6 +206,10 @@ def get_lexicon() -> Lexicon:
         entities.append((row[0], ("breed", "free")))
     for row in read_rows("species.txt"):
         entities.append((row[0], ("species", "free")))
+    for name in _BARE_SPECIES_LISTS:
+        # A bare common name ("wren", "cheetah", "monstera"): a species unless context makes it a brand or a
+        # print ("Jaguar dealership", "leopard print"), checked in entities.py.
+        entities.extend((row[0], ("species", "bare")) for row in read_rows(name))
     for row in read_rows("fonts.txt"):
         entities.append((row[0], ("font", row[1] if len(row) > 1 else "free")))
     for row in read_rows("identify.txt"):
@@ -278,12 +285,16 @@ def correction_targets() -> frozenset[str]:
     return frozenset(word for word in targets if word.isalpha() and len(word) >= 4)
 
 
+# Lists of other languages' words: knowing them must not stop a typo repair or an unknown-word warning.
+_NOT_ENGLISH_LISTS = frozenset({"foreign_words.txt"})
+
+
 @cache
 def known_words() -> frozenset[str]:
     """Every word in any list: a typo repair never rewrites one of these ("there" is not "three")."""
     known: set[str] = set()
     for entry in resources.files(_PACKAGE).iterdir():
-        if entry.name.endswith(".txt"):
+        if entry.name.endswith(".txt") and entry.name not in _NOT_ENGLISH_LISTS:
             for row in read_rows(entry.name):
                 for cell in row:
                     known.update(cell.lower().split())
