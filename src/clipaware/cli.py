@@ -488,6 +488,49 @@ def _ray_flag(argv: list[str]) -> list[str]:
     return out_args
 
 
+# --- mcp (the tools for AI agents) ---
+@app.command("mcp")
+def mcp_cmd(
+    db: Path | None = DB_OPT,
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Where vectors live instead of --db: FILE, milvus://HOST:PORT/COLLECTION, milvus-lite:FILE.",
+    ),
+    root: list[Path] = typer.Option(
+        None, "--root", help="A folder the agent may read and index (repeatable; default: the working folder)."
+    ),
+    model: str | None = MODEL_OPT,
+    detector: str = DETECTOR_OPT,
+    gallery: Path | None = typer.Option(
+        None, "--gallery", help="Folder with one sub-folder of photos per identity/class (fine-grained questions)."
+    ),
+    feature_model: str | None = typer.Option(
+        None, "--feature-model", help="Image features for --gallery (default facebook/dinov2-small)."
+    ),
+    runtime: str | None = RUNTIME_OPT,
+    precision: str | None = PRECISION_OPT,
+    debug: bool = typer.Option(False, "--debug", help="Log tracebacks of unexpected failures to stderr."),
+) -> None:
+    """Serve clipaware's tools to AI agents over the Model Context Protocol (stdio): check, search, ask, classify."""
+    try:
+        import mcp  # noqa: F401  (the SDK: an optional extra)
+    except ImportError as exc:
+        raise UsageError("clipaware mcp needs the MCP SDK: pip install 'clipaware[mcp]'") from exc
+    from clipaware.mcp import build_server
+    from clipaware.mcp.opened import OpenedLibrary
+    from clipaware.mcp.roots import Roots
+
+    roots = Roots.of(root or [Path.cwd()])
+    library = OpenedLibrary(store or db, roots.folders[0], model)
+    server = build_server(library, roots, detector=detector, gallery=gallery, feature_model=feature_model, debug=debug)
+    with _engine(runtime, precision):
+        server.run("stdio")  # the server closes the library when the client goes
+
+
+# --- end mcp ---
+
+
 # --- eval (shapes world and benchmarks) ---
 eval_app = typer.Typer(
     help="Measure CLIP alone against clipaware's routes: the shapes world and real benchmarks.",
