@@ -30,13 +30,17 @@ class McpClient:
         tools = self.portal.call(self.session.list_tools).tools
         return {tool.name: tool for tool in tools}
 
-    def call(self, name: str, arguments: dict[str, Any] | None = None, progress: list | None = None) -> CallToolResult:
+    def call(
+        self, name: str, arguments: dict[str, Any] | None = None, progress: list | None = None, timeout: float = 300
+    ) -> CallToolResult:
         async def callback(done: float, total: float | None, message: str | None) -> None:
             if progress is not None:
                 progress.append((done, total, message))
 
         async def go() -> CallToolResult:
-            return await self.session.call_tool(name, arguments or {}, progress_callback=callback)
+            return await self.session.call_tool(
+                name, arguments or {}, read_timeout_seconds=timeout, progress_callback=callback
+            )
 
         response = self.portal.call(go)
         self.transcript.append(

@@ -232,7 +232,7 @@ def register(server: MCPServer, session: Session) -> None:
                 "note": search_note(check, routed=False) if check else None,
                 "hits": [h.to_dict() for h in hits],
             }
-        previews = _previews([h["path"] for h in document["hits"]]) if thumbnails else []
+        previews = _previews(session, [h["path"] for h in document["hits"]]) if thumbnails else []
         return result(document, previews)
 
     @server.tool(annotations=read_only, structured_output=False)
@@ -319,7 +319,7 @@ def register(server: MCPServer, session: Session) -> None:
 
         path = session.image(image)
         hits = [h.to_dict() for h in similar(session.library.store, path, k=k)]
-        previews = _previews([h["path"] for h in hits]) if thumbnails else []
+        previews = _previews(session, [h["path"] for h in hits]) if thumbnails else []
         return result({"image": path, "hits": hits}, previews)
 
     @server.tool(annotations=read_only, structured_output=False)
@@ -391,14 +391,14 @@ def register(server: MCPServer, session: Session) -> None:
         return result(run_doctor().to_dict())
 
 
-def _previews(paths: list[str]) -> list[ContentBlock]:
-    """Thumbnails of the first hits; a hit that cannot be read now simply has none."""
+def _previews(session: Session, paths: list[str]) -> list[ContentBlock]:
+    """Thumbnails of the first hits; a hit that cannot be read now (or resolves outside the roots) has none."""
     from clipaware.mcp.thumbnails import MAX_THUMBNAILS, thumbnail
 
     previews: list[ContentBlock] = []
     for path in paths[:MAX_THUMBNAILS]:
         try:
-            previews.append(thumbnail(path))
+            previews.append(thumbnail(session.image(path)))
         except ClipawareError:
             continue
     return previews
