@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ class ClipawareMCP(MCPServer):
 
 
 def build_server(
-    library: Any,
+    library: Any | Callable[[], Any],
     roots: Sequence[str | Path] | Roots,
     *,
     detector: str = "auto",
@@ -85,14 +85,21 @@ def build_server(
     feature_model: str | None = None,
     debug: bool = False,
 ) -> ClipawareMCP:
-    """An MCP server holding ``library`` (opened once, its models loaded on first use) with the tools on it."""
+    """An MCP server holding ``library`` (opened once, its models loaded on first use) with the tools on it.
+
+    ``library`` is a :class:`~clipaware.library.Library` or a function that opens one. Every tool runs on
+    one worker thread, and an SQLite connection may only be used by the thread that opened it, so the CLI
+    passes the function: it runs here, on that thread (its errors, such as an index built with another
+    model, still surface now, before the server starts answering).
+    """
     session = Session(
-        library=library,
+        library=None,
         roots=roots if isinstance(roots, Roots) else Roots.of(roots),
         detector=detector,
         gallery=Path(gallery).expanduser().resolve() if gallery else None,
         feature_model=feature_model,
     )
+    session.library = session.worker.submit(library).result() if callable(library) else library
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:

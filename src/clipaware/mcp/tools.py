@@ -92,10 +92,14 @@ class Session:
         return str(self.roots.resolve(reference))
 
     def _indexed(self, path: str) -> bool:
-        try:
-            return self.library.store.file_facts(path) is not None
-        except ClipawareError:  # no index yet: nothing is indexed
-            return False
+        store = self.library.opened  # never creates the store: with no index yet, nothing is indexed
+        return store is not None and store.file_facts(path) is not None
+
+    def indexed_library(self) -> Any:
+        """The library, once it has an index to search (a server may start before anything is indexed)."""
+        if self.library.opened is None:
+            raise UsageError(f"nothing is indexed yet at {self.library.location}: call index_folder first")
+        return self.library
 
     def toolkit(self) -> Any:
         """The route models (detector, gallery features), loaded on first use and kept for later calls."""
@@ -217,15 +221,15 @@ def register(server: MCPServer, session: Session) -> None:
             min_height=min_height,
         )
         check = analyze(query).to_dict() if query is not None else None
-        store = session.library.store
+        library = session.indexed_library()
         if routed:
             found = routed_search(
-                store, query, k=k, candidates=candidates, kit=session.toolkit(), filters=filters
+                library, query, k=k, candidates=candidates, kit=session.toolkit(), filters=filters
             ).to_dict()
             document = {**found, "check": check, "note": search_note(check, routed=True)}  # type: ignore[arg-type]
         else:
             source = session.image(image) if image is not None else None
-            hits = search(store, text=query, image=source, k=k, filters=filters)
+            hits = search(library, text=query, image=source, k=k, filters=filters)
             document = {
                 "query": query if query is not None else source,
                 "check": check,
@@ -318,7 +322,7 @@ def register(server: MCPServer, session: Session) -> None:
         from clipaware.tasks.search import similar
 
         path = session.image(image)
-        hits = [h.to_dict() for h in similar(session.library.store, path, k=k)]
+        hits = [h.to_dict() for h in similar(session.indexed_library(), path, k=k)]
         previews = _previews(session, [h["path"] for h in hits]) if thumbnails else []
         return result({"image": path, "hits": hits}, previews)
 
@@ -342,7 +346,7 @@ def register(server: MCPServer, session: Session) -> None:
         """
         from clipaware.tasks.duplicates import find_duplicates as duplicates
 
-        groups = [g.to_dict() for g in duplicates(session.library.store, threshold)]
+        groups = [g.to_dict() for g in duplicates(session.indexed_library(), threshold)]
         return result({"threshold": threshold, "groups": groups})
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False))
@@ -374,7 +378,7 @@ def register(server: MCPServer, session: Session) -> None:
             sent.result()  # in order, and never more than one notification in flight
 
         def work() -> dict[str, Any]:
-            return index_paths([session.folder(path)], db=session.library.location, progress=report).to_dict()
+            return index_paths(session.library, [session.folder(path)], progress=report).to_dict()
 
         return result(await session.run(work))
 
@@ -388,7 +392,8 @@ def register(server: MCPServer, session: Session) -> None:
         """
         from clipaware.tasks.doctor import run_doctor
 
-        return result(run_doctor().to_dict())
+        library = session.library
+        return result(run_doctor(library.model_name, library.runtime, library.precision).to_dict())
 
 
 def _previews(session: Session, paths: list[str]) -> list[ContentBlock]:
