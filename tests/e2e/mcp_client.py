@@ -58,7 +58,22 @@ class McpClient:
 @contextmanager
 def mcp_server(args: list[str], env: dict[str, str], cwd: Path, errlog: Path) -> Iterator[McpClient]:
     """Start ``clipaware mcp ARGS`` with ``env``, initialise a client session, and stop it afterwards."""
-    params = StdioServerParameters(command=sys.executable, args=["-c", CLI, "mcp", *args], env=env, cwd=str(cwd))
+    with served(["clipaware", "mcp", *args], env, cwd, errlog) as client:
+        yield client
+
+
+@contextmanager
+def served(command: list[str], env: dict[str, str], cwd: Path, errlog: Path) -> Iterator[McpClient]:
+    """Start an MCP server given as a client would (``command`` and its arguments) and connect to it.
+
+    ``clipaware`` runs as this interpreter's ``clipaware.cli.main`` (what the console script calls), so the
+    code under test is the code that runs, installed or not.
+    """
+    if command[0] == "clipaware":
+        executable, args = sys.executable, ["-c", CLI, *command[1:]]
+    else:
+        executable, args = command[0], command[1:]
+    params = StdioServerParameters(command=executable, args=args, env=env, cwd=str(cwd))
 
     @asynccontextmanager
     async def connect():  # type: ignore[no-untyped-def]

@@ -58,6 +58,8 @@ def client(place: dict[str, Any]) -> Iterator[McpClient]:
     with mcp_server(args, place["env"], place["base"], place["base"] / "server.log") as session:
         yield session
         session.save_transcript(place["base"] / "transcript.json")
+        if os.environ.get("CLIPAWARE_MCP_TRANSCRIPT"):
+            session.save_transcript(Path(os.environ["CLIPAWARE_MCP_TRANSCRIPT"]).with_suffix(".shapes.json"))
 
 
 @pytest.fixture()
