@@ -375,7 +375,10 @@ def register(server: MCPServer, session: Session) -> None:
             sent = asyncio.run_coroutine_threadsafe(
                 ctx.report_progress(float(done), float(total), f"{done}/{total} files"), loop
             )
-            sent.result()  # in order, and never more than one notification in flight
+            try:
+                sent.result(timeout=10)  # in order, and never more than one notification in flight
+            except Exception:  # a client that stopped listening must not stop the indexing
+                sent.cancel()
 
         def work() -> dict[str, Any]:
             return index_paths(session.library, [session.folder(path)], progress=report).to_dict()
