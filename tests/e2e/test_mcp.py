@@ -119,6 +119,7 @@ def test_tools_are_listed_with_typed_schemas_and_agent_descriptions(client: McpC
     assert set(tools) == TOOLS
     for tool in tools.values():
         assert "Returns" in (tool.description or ""), tool.name
+        assert "\n    " not in tool.description, f"{tool.name}: the description keeps the docstring's indent"
     search = tools["search_images"].input_schema["properties"]
     assert search["k"]["type"] == "integer" and search["k"]["minimum"] == 1 and search["k"]["maximum"] == 200
     assert search["routed"]["type"] == "boolean"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -139,10 +140,21 @@ def register(server: MCPServer, session: Session) -> None:
     """Add clipaware's tools to ``server``, all bound to ``session``."""
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
-    @server.tool(
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
-        structured_output=False,
-    )
+    def tool(annotations: ToolAnnotations, *, on_worker: bool = True) -> Callable[[Callable[..., Any]], Any]:
+        """Register a tool: its docstring is its description; a blocking body runs on the library thread."""
+
+        def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+            server.add_tool(
+                session.on_worker(fn) if on_worker else fn,
+                description=inspect.cleandoc(fn.__doc__ or ""),
+                annotations=annotations,
+                structured_output=False,
+            )
+            return fn
+
+        return add
+
+    @tool(ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False), on_worker=False)
     def check_query(query: Query) -> CallToolResult:
         """Say whether CLIP can answer a text query about images, BEFORE searching or classifying with it.
 
@@ -159,8 +171,7 @@ def register(server: MCPServer, session: Session) -> None:
 
         return result(analyze(query).to_dict())
 
-    @server.tool(annotations=read_only, structured_output=False)
-    @session.on_worker
+    @tool(read_only)
     def search_images(
         query: Annotated[
             str | None,
@@ -239,8 +250,7 @@ def register(server: MCPServer, session: Session) -> None:
         previews = _previews(session, [h["path"] for h in document["hits"]]) if thumbnails else []
         return result(document, previews)
 
-    @server.tool(annotations=read_only, structured_output=False)
-    @session.on_worker
+    @tool(read_only)
     def ask_image(
         image: ImageRef,
         question: Annotated[
@@ -279,8 +289,7 @@ def register(server: MCPServer, session: Session) -> None:
             previews = [boxes_thumbnail(path, answer["evidence"])]
         return result(answer, previews)
 
-    @server.tool(annotations=read_only, structured_output=False)
-    @session.on_worker
+    @tool(read_only)
     def classify_image(
         image: ImageRef,
         labels: Annotated[
@@ -310,8 +319,7 @@ def register(server: MCPServer, session: Session) -> None:
             raise UsageError(f"{image}: {found.skipped[0].reason}")
         return result(found.to_dict()[0])
 
-    @server.tool(annotations=read_only, structured_output=False)
-    @session.on_worker
+    @tool(read_only)
     def find_similar(image: ImageRef, k: K = 10, thumbnails: Thumbnails = False) -> CallToolResult:
         """Indexed images that look most like one image (the image itself left out), best first.
 
@@ -326,8 +334,7 @@ def register(server: MCPServer, session: Session) -> None:
         previews = _previews(session, [h["path"] for h in hits]) if thumbnails else []
         return result({"image": path, "hits": hits}, previews)
 
-    @server.tool(annotations=read_only, structured_output=False)
-    @session.on_worker
+    @tool(read_only)
     def find_duplicates(
         threshold: Annotated[
             float,
@@ -349,7 +356,7 @@ def register(server: MCPServer, session: Session) -> None:
         groups = [g.to_dict() for g in duplicates(session.indexed_library(), threshold)]
         return result({"threshold": threshold, "groups": groups})
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False))
+    @tool(ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False), on_worker=False)
     async def index_folder(
         path: Annotated[str, Field(min_length=1, max_length=4096, description="A folder (or image) under the roots.")],
         ctx: Context,
@@ -385,8 +392,7 @@ def register(server: MCPServer, session: Session) -> None:
 
         return result(await session.run(work))
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False))
-    @session.on_worker
+    @tool(ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False))
     def doctor() -> CallToolResult:
         """Check the installation: versions, CPU features, cached models, and that the default model runs.
 
