@@ -120,6 +120,7 @@ def test_tools_are_listed_with_typed_schemas_and_agent_descriptions(client: McpC
     for tool in tools.values():
         assert "Returns" in (tool.description or ""), tool.name
         assert "\n    " not in tool.description, f"{tool.name}: the description keeps the docstring's indent"
+        assert tool.output_schema["type"] == "object" and tool.output_schema["required"], tool.name
     search = tools["search_images"].input_schema["properties"]
     assert search["k"]["type"] == "integer" and search["k"]["minimum"] == 1 and search["k"]["maximum"] == 200
     assert search["routed"]["type"] == "boolean"
@@ -130,6 +131,9 @@ def test_tools_are_listed_with_typed_schemas_and_agent_descriptions(client: McpC
     assert "ask_image" in tools["check_query"].description  # the decision tree points onward
     assert tools["check_query"].annotations.read_only_hint is True
     assert tools["index_folder"].annotations.read_only_hint is False
+    assert set(tools["ask_image"].output_schema["required"]) == {
+        "query", "image", "answer", "routes", "evidence", "notes", "analysis"
+    }  # fmt: skip
 
 
 def test_index_folder_reports_progress_and_matches_the_cli(indexed, place, cli) -> None:

@@ -24,6 +24,7 @@ from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import Field
 
 from clipaware.errors import ClipawareError, UsageError
+from clipaware.mcp import schemas
 from clipaware.mcp.roots import Roots
 from clipaware.query import MAX_QUERY_CHARS
 
@@ -148,14 +149,13 @@ def register(server: MCPServer, session: Session) -> None:
                 session.on_worker(fn) if on_worker else fn,
                 description=inspect.cleandoc(fn.__doc__ or ""),
                 annotations=annotations,
-                structured_output=False,
             )
             return fn
 
         return add
 
     @tool(ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False), on_worker=False)
-    def check_query(query: Query) -> CallToolResult:
+    def check_query(query: Query) -> Annotated[CallToolResult, schemas.CheckResult]:
         """Say whether CLIP can answer a text query about images, BEFORE searching or classifying with it.
 
         Call this first for any text query. No model runs; it takes milliseconds.
@@ -199,7 +199,7 @@ def register(server: MCPServer, session: Session) -> None:
         min_width: Annotated[int | None, Field(ge=1, description="At least this many pixels wide.")] = None,
         min_height: Annotated[int | None, Field(ge=1, description="At least this many pixels high.")] = None,
         thumbnails: Thumbnails = False,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, schemas.SearchResult]:
         """Rank the indexed images by CLIP similarity to a text query (or to an image), best first.
 
         Use for broad meaning over a folder that index_folder has indexed: "a beach at sunset", "food",
@@ -265,7 +265,7 @@ def register(server: MCPServer, session: Session) -> None:
         thumbnail: Annotated[
             bool, Field(description="Also return the image with the boxes the answer rests on drawn over it.")
         ] = False,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, schemas.AskResult]:
         """Answer a question about one image through the route it needs, with the evidence and boxes.
 
         Use for what CLIP alone gets wrong (check_query says clip_ok=false): counting ("how many cups?",
@@ -299,7 +299,7 @@ def register(server: MCPServer, session: Session) -> None:
         multi_label: Annotated[
             bool, Field(description="Independent probability per label instead of probabilities summing to 1.")
         ] = False,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, schemas.ClassifyResult]:
         """Zero-shot classification of one image into broad labels with CLIP (prompt ensemble).
 
         Use for broad categories ("indoor"/"outdoor", "food"/"document"/"landscape", "cat"/"dog"). Not for
@@ -320,7 +320,9 @@ def register(server: MCPServer, session: Session) -> None:
         return result(found.to_dict()[0])
 
     @tool(read_only)
-    def find_similar(image: ImageRef, k: K = 10, thumbnails: Thumbnails = False) -> CallToolResult:
+    def find_similar(
+        image: ImageRef, k: K = 10, thumbnails: Thumbnails = False
+    ) -> Annotated[CallToolResult, schemas.SimilarResult]:
         """Indexed images that look most like one image (the image itself left out), best first.
 
         Use for "more like this" over an indexed folder; CLIP is good at this. Not for exact copies or
@@ -345,7 +347,7 @@ def register(server: MCPServer, session: Session) -> None:
                 "(0.95: re-encodes, resizes, light crops; 0.85-0.95: burst shots of one scene).",
             ),
         ] = 0.95,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, schemas.DuplicatesResult]:
         """Groups of near-duplicate images in the index: re-encodes, resizes and light crops of one photo.
 
         Use to clean up a photo folder after index_folder. Not for "similar content" (find_similar).
@@ -360,7 +362,7 @@ def register(server: MCPServer, session: Session) -> None:
     async def index_folder(
         path: Annotated[str, Field(min_length=1, max_length=4096, description="A folder (or image) under the roots.")],
         ctx: Context,
-    ) -> CallToolResult:
+    ) -> Annotated[CallToolResult, schemas.IndexResult]:
         """Embed the images under a folder into the server's index so search_images, find_similar and
         find_duplicates can use them. Re-runs only embed new or changed files and drop removed ones.
 
@@ -393,7 +395,7 @@ def register(server: MCPServer, session: Session) -> None:
         return result(await session.run(work))
 
     @tool(ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False))
-    def doctor() -> CallToolResult:
+    def doctor() -> Annotated[CallToolResult, schemas.DoctorResult]:
         """Check the installation: versions, CPU features, cached models, and that the default model runs.
 
         Call it when another tool fails with a model or runtime error. Returns {ok, checks: [{name, ok,
