@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
+from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import DB_OPT, DETECTOR_OPT, DEVICE_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
 from clipaware.errors import UsageError
@@ -61,4 +63,10 @@ def mcp_cmd(
     server = build_server(
         open_library, roots, detector=detector, gallery=gallery, feature_model=feature_model, debug=debug
     )
+    if sys.stdin.isatty():  # a person ran it: say what it is waiting for (stdout belongs to the protocol)
+        output.err.print(
+            "clipaware mcp: serving MCP on stdin/stdout for an MCP client (see the README's mcpServers block); "
+            "Ctrl-C stops it",
+            markup=False,
+        )
     server.run("stdio")  # until the client goes; the server then closes the library

@@ -61,7 +61,6 @@ class Session:
     worker: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="clipaware-mcp")
     )
-    _kit: Any = None
 
     async def run(self, work: Callable[[], Any]) -> Any:
         """Run ``work`` on the one library thread (SQLite connections and models stay on the thread that made them).
@@ -104,12 +103,8 @@ class Session:
         return self.library
 
     def toolkit(self) -> Any:
-        """The route models (detector, gallery features), loaded on first use and kept for later calls."""
-        if self._kit is None:
-            self._kit = self.library.toolkit(
-                detector=self.detector, gallery=self.gallery, feature_model=self.feature_model
-            )
-        return self._kit
+        """The route models (detector, gallery features): the library loads each on first use and keeps it."""
+        return self.library.toolkit(detector=self.detector, gallery=self.gallery, feature_model=self.feature_model)
 
 
 def result(document: Any, images: list[ContentBlock] | None = None) -> CallToolResult:
