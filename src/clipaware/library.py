@@ -46,6 +46,7 @@ class Library:
         device: str | None = None,
         onnx_cache: str | Path | None = None,
         ann_threshold: int | None = None,
+        ort_spin: bool = False,
         location: str | None = None,
     ) -> None:
         self.spec = spec
@@ -55,6 +56,7 @@ class Library:
         self.device = device
         self.onnx_cache = onnx_cache
         self.ann_threshold = ann_threshold
+        self.ort_spin = ort_spin
         self._store = store
         self._location = location
         self._store_lock = threading.Lock()
@@ -74,6 +76,7 @@ class Library:
         device: str | None = None,
         onnx_cache: str | Path | None = None,
         ann_threshold: int | None = None,
+        ort_spin: bool = False,
         create: bool = False,
     ) -> Library:
         """Open the store at ``location`` (a db file or store name, as ``--db`` / ``--store`` take).
@@ -81,7 +84,7 @@ class Library:
         Without a location: the nearest ``.clipaware.db`` (the ``--db`` rules). ``model`` is an explicitly
         requested model: an existing index built with another one is refused (vectors from two models are
         not comparable); for a store that ``create=True`` will make, it names the model to build it with
-        (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` are how the
+        (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` / ``ort_spin`` are how the
         model will run (see :meth:`ClipModel.load`); bad values fail here, before any work.
         ``ann_threshold``: rows from which an SQLite index searches through its ANN (default 50,000).
         """
@@ -94,7 +97,7 @@ class Library:
         spec = location if isinstance(location, StoreSpec) else StoreSpec.parse(location)
         given = None if isinstance(location, StoreSpec) else str(location)
         options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
-        options.update(location=given, ann_threshold=ann_threshold)
+        options.update(location=given, ann_threshold=ann_threshold, ort_spin=ort_spin)
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
         if create and (blank or not store_exists(spec)):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
@@ -117,6 +120,7 @@ class Library:
             precision=self.precision,
             device=self.device,
             onnx_cache=self.onnx_cache,
+            ort_spin=self.ort_spin,
         )
 
     @property
@@ -197,6 +201,7 @@ def lazy_clip_model(
     precision: str | None = None,
     device: str | None = None,
     onnx_cache: str | Path | None = None,
+    ort_spin: bool = False,
 ) -> Lazy[ClipModel]:
     """A CLIP model resolved now and loaded on first use, once: for commands that may not need it at all.
 
@@ -208,6 +213,8 @@ def lazy_clip_model(
     def load() -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
+        return ClipModel.load(
+            name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+        )
 
     return Lazy(load)
