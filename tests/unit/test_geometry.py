@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from clipaware.tasks.geometry import RELATIONS, Verdict, gap, iou, relate
+from clipaware.boxes import gap, iou
+from clipaware.tasks.geometry import RELATIONS, Verdict, relate
 
 H, F, U = Verdict.HOLDS, Verdict.FAILS, Verdict.UNKNOWN
 A = (10, 40, 30, 60)  # 20x20 box on the left

@@ -13,17 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from PIL import Image
 
+from clipaware.boxes import Box, centre, iou
 from clipaware.errors import ModelNotAvailableError, UsageError
+from clipaware.images import ImageSource, load_image
 from clipaware.models.coco import coco_class
-from clipaware.query.tokens import singular
-
-ImageInput = Image.Image | np.ndarray | str | Path
+from clipaware.words import singular
 
 DETR = "facebook/detr-resnet-50"
 OWLV2 = "google/owlv2-base-patch16-ensemble"
@@ -32,16 +30,15 @@ NMS_IOU = 0.5
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected object: ``box`` is (x0, y0, x1, y1) in pixels of the input image, x1/y1 exclusive."""
+    """One detected object: a label, the detector's confidence and its :data:`~clipaware.boxes.Box`."""
 
     label: str
     score: float
-    box: tuple[float, float, float, float]
+    box: Box
 
     @property
     def centre(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.box
-        return (x0 + x1) / 2, (y0 + y1) / 2
+        return centre(self.box)
 
     def to_dict(self) -> dict:
         return {
@@ -55,16 +52,7 @@ class Detection:
 class Detector(Protocol):
     """Anything that finds labelled boxes; ``labels`` restricts (open-vocabulary models: sets) the classes."""
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]: ...
-
-
-def as_pil(image: ImageInput) -> Image.Image:
-    """Any image input as upright RGB, through the one safe loader."""
-    from clipaware.images import load_image
-
-    if isinstance(image, np.ndarray):
-        return Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("RGB")
-    return load_image(image)
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]: ...
 
 
 def nms(detections: Sequence[Detection], iou_threshold: float = NMS_IOU) -> list[Detection]:
@@ -72,8 +60,6 @@ def nms(detections: Sequence[Detection], iou_threshold: float = NMS_IOU) -> list
 
     Detectors often fire twice on one object; without this a count route would over-count.
     """
-    from clipaware.tasks.geometry import iou
-
     kept: list[Detection] = []
     for det in sorted(detections, key=lambda d: -d.score):
         if all(k.label != det.label or iou(k.box, det.box) < iou_threshold for k in kept):
@@ -122,10 +108,10 @@ class DetrDetector:
         self.name, self.threshold = name, threshold
         self.model, self.processor, _ = _load(name, "detr")
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]:
         import torch
 
-        pil = as_pil(image)
+        pil = load_image(image)
         wanted = {coco_class(label) or label: label for label in labels} if labels else None
         with torch.inference_mode():
             outputs = self.model(**self.processor(images=pil, return_tensors="pt"))
@@ -149,12 +135,12 @@ class Owlv2Detector:
         self.name, self.threshold = name, threshold
         self.model, self.processor, self.tokenizer = _load(name, "owlv2")
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]:
         import torch
 
         if not labels:
             raise UsageError("an open-vocabulary detector needs the names of the things to find")
-        pil = as_pil(image)
+        pil = load_image(image)
         queries = [f"a photo of a {singular(label)}" for label in labels]
         text = self.tokenizer(queries, padding="max_length", max_length=16, truncation=True, return_tensors="pt")
         pixels = self.processor(images=pil, return_tensors="pt")
@@ -239,11 +225,11 @@ class ShapeDetector:
     def labels(self) -> tuple[str, ...]:
         return tuple(SHAPE_PROTOTYPES)
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]:
         """Every shape found (or only those in ``labels``; plurals such as "circles" are accepted)."""
         import cv2
 
-        rgb = np.asarray(as_pil(image)).astype(np.int16)
+        rgb = np.asarray(load_image(image)).astype(np.int16)
         border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
         background = np.median(border, axis=0)
         mask = (np.abs(rgb - background).max(axis=2) > self.threshold).astype(np.uint8)

@@ -32,7 +32,8 @@ from clipaware.query.binding import (
 from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
-from clipaware.query.lexicon import get_lexicon, known_words
+from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicons import known_words
 from clipaware.query.negation import detect_negation
 from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize

@@ -17,21 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from clipaware.errors import UsageError
-from clipaware.models.detect import Detector, ImageInput, as_pil, load_detector
+from clipaware.images import ImageSource, load_image
+from clipaware.models.detect import Detector, load_detector
 from clipaware.query import QueryAnalysis, analyze
-from clipaware.query.tokens import singular
+from clipaware.query.lexicon import get_lexicon
 from clipaware.tasks.geometry import RELATIONS, Verdict, frame_region_name, in_frame
 from clipaware.tasks.regions import ObjectRef, find, rivals_of
+from clipaware.words import singular
 
 # Relation words the analyzer emits that box geometry reads as one of its own relations.
 RELATION_ALIASES = {"near": "next_to", "beside": "next_to", "on": "on_top_of", "over": "above", "beneath": "under"}
-# Nouns that name the picture or a part of it, not something to detect.
-FRAME_NOUNS = frozenset(
-    {"photo", "picture", "image", "frame", "scene", "shot", "pic", "corner", "side", "left", "right", "top",
-     "bottom", "center", "centre", "middle", "background", "foreground", "edge", "row"}
-)  # fmt: skip
-# Entity types that need a labelled gallery (fine-grained identity).
-IDENTITY_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
 
 
 @dataclass(frozen=True)
@@ -108,7 +103,7 @@ def _refs(analysis: QueryAnalysis) -> dict[str, ObjectRef]:
     refs: dict[str, ObjectRef] = {}
     for mention in analysis.parse.objects:
         noun = _noun_of(mention.text)
-        if noun in FRAME_NOUNS or not noun:
+        if noun in get_lexicon().picture_words or not noun:
             continue
         attributes = tuple(a.value for a in mention.attributes if a.kind in ("color", "size", "material", "pattern"))
         refs.setdefault(noun, ObjectRef(noun, attributes))
@@ -167,7 +162,7 @@ def plan(analysis: QueryAnalysis) -> tuple[Step, ...]:
         if target is not None:
             steps.append(Step("negate", {"excluded": target}, negated.text))
     for entity in parse.entities:
-        if entity.type in IDENTITY_TYPES:
+        if entity.fine_grained:
             steps.append(Step("identify", {"entity": entity.text, "type": entity.type}, entity.text))
     if parse.negated:
         positive = analysis.query
@@ -183,7 +178,21 @@ def plan(analysis: QueryAnalysis) -> tuple[Step, ...]:
 
 
 def _content_words(text: str) -> list[str]:
-    generic = FRAME_NOUNS | {"a", "an", "the", "of", "with", "and", "in", "on", "at", "some", "any", "that", "is"}
+    generic = get_lexicon().picture_words | {
+        "a",
+        "an",
+        "the",
+        "of",
+        "with",
+        "and",
+        "in",
+        "on",
+        "at",
+        "some",
+        "any",
+        "that",
+        "is",
+    }
     return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in generic]
 
 
@@ -368,7 +377,7 @@ def combine(steps: Sequence[RouteAnswer]) -> bool | int | str | None:
 
 
 def ask(
-    image: ImageInput,
+    image: ImageSource,
     query: str,
     *,
     kit: Toolkit | None = None,
@@ -381,7 +390,7 @@ def ask(
     if not analysis.query.strip():
         raise UsageError("the question is empty")
     kit = kit or Toolkit(clip=clip, detector=detector, gallery=gallery)
-    pil = as_pil(image)
+    pil = load_image(image)
     steps = tuple(run_step(step, pil, kit) for step in plan(analysis))
     notes = tuple(w for w in analysis.parse.warnings)
     name = str(image) if isinstance(image, (str, Path)) else "<image>"

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clipaware.images import ImageSource, load_image
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detection, Detector, ImageInput, as_pil
-from clipaware.query.tokens import singular
+from clipaware.models.detect import Detection, Detector
 from clipaware.tasks.regions import ATTRIBUTE_THRESHOLD, ObjectRef, Region, attribute_probability
+from clipaware.words import singular
 
 IMPOSSIBLE = 1e6  # cost of giving a phrase a region of another noun
 
@@ -97,7 +98,7 @@ def _match(
 
 
 def bind_attributes(
-    image: ImageInput,
+    image: ImageSource,
     phrases: Sequence[ObjectRef],
     detector: Detector,
     model: ClipModel,
@@ -107,7 +108,7 @@ def bind_attributes(
 
     ``rivals`` maps each attribute to its alternatives (e.g. "red" → the other colours).
     """
-    pil = as_pil(image)
+    pil = load_image(image)
     nouns = list(dict.fromkeys(p.noun for p in phrases))
     detections = detector.detect(pil, nouns)
     score, bindings = _match(model, pil, phrases, detections, rivals)

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clipaware.errors import UsageError
+from clipaware.images import ImageSource
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detector, ImageInput
+from clipaware.models.detect import Detector
 from clipaware.tasks.regions import ObjectRef, Region, find
 
 OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
@@ -58,7 +59,7 @@ def satisfies(count: int, op: str, value: int | None) -> bool | None:
 
 
 def count_objects(
-    image: ImageInput,
+    image: ImageSource,
     target: ObjectRef,
     detector: Detector,
     *,

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-Box = tuple[float, float, float, float]
+from clipaware.boxes import Box, area, centre, gap, height, intersection, iou, width
 
 # Fractions of object size used as decision margins; chosen so that a clear human judgement ("left of")
 # is a "holds" and a borderline one ("roughly in line") is "can't tell" rather than a coin flip.
@@ -61,39 +61,6 @@ class RelationResult:
             "reason": self.reason,
             "low_confidence": self.low_confidence,
         }
-
-
-def width(b: Box) -> float:
-    return max(0.0, b[2] - b[0])
-
-
-def height(b: Box) -> float:
-    return max(0.0, b[3] - b[1])
-
-
-def area(b: Box) -> float:
-    return width(b) * height(b)
-
-
-def centre(b: Box) -> tuple[float, float]:
-    return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-
-
-def intersection(a: Box, b: Box) -> float:
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def iou(a: Box, b: Box) -> float:
-    inter = intersection(a, b)
-    union = area(a) + area(b) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def gap(a: Box, b: Box) -> float:
-    """Shortest distance between the two boxes' edges (0 when they touch or overlap)."""
-    dx = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
-    dy = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
-    return math.hypot(dx, dy)
 
 
 def _size(b: Box) -> float:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clipaware.images import ImageSource
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detector, ImageInput
+from clipaware.models.detect import Detector
 from clipaware.tasks.regions import ObjectRef, Region, find
 
 
@@ -28,7 +29,7 @@ class NegationAnswer:
 
 
 def check_absent(
-    image: ImageInput,
+    image: ImageSource,
     excluded: ObjectRef,
     detector: Detector,
     *,

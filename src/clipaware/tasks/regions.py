@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from clipaware.images import ImageSource, load_image
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detection, Detector, ImageInput, as_pil
-from clipaware.query.tokens import singular
+from clipaware.models.detect import Detection, Detector
+from clipaware.words import singular
 
 CROP_CONTEXT = 0.15  # fraction of the box size added around it: a little context helps CLIP name things
 PAD_COLOUR = (124, 116, 104)  # CLIP's mean pixel: padding that reads as "nothing" after normalisation
@@ -66,7 +67,7 @@ def rivals_of(attribute: str) -> tuple[str, ...]:
     with the basic colour terms. An unknown word competes with nothing and is judged against itself
     alone, which :func:`attribute_probability` treats as certain.
     """
-    from clipaware.query.lexicon import read_rows
+    from clipaware.query.lexicons import read_rows
 
     classes = {row[0].lower(): row[1] for row in read_rows("attributes.txt") if len(row) > 1}
     kind = classes.get(attribute.lower())
@@ -134,14 +135,14 @@ def attribute_probability(
 
 
 def find(
-    image: ImageInput,
+    image: ImageSource,
     target: ObjectRef,
     detector: Detector,
     model: ClipModel | None = None,
     alternatives: Sequence[Sequence[str]] = (),
 ) -> list[Region]:
     """Detections of ``target.noun`` with the probability that each has ``target.attributes``."""
-    pil = as_pil(image)
+    pil = load_image(image)
     detections = detector.detect(pil, [target.noun])
     if target.attributes and model is None:
         raise ValueError("judging attributes needs a CLIP model")

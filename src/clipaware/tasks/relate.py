@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clipaware.images import ImageSource, load_image
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detector, ImageInput, as_pil
+from clipaware.models.detect import Detector
 from clipaware.tasks.geometry import RelationResult, Verdict, relate
 from clipaware.tasks.regions import ObjectRef, Region, find
 
@@ -60,7 +61,7 @@ def _best(results: list[tuple[RelationResult, tuple[Region, ...]]]) -> tuple[Rel
 
 
 def relate_objects(
-    image: ImageInput,
+    image: ImageSource,
     subject: ObjectRef,
     relation: str,
     obj: ObjectRef,
@@ -71,7 +72,7 @@ def relate_objects(
     second: ObjectRef | None = None,
 ) -> RelationAnswer:
     """Decide ``subject relation obj`` (and ``second`` for "between") from detected boxes."""
-    pil = as_pil(image)
+    pil = load_image(image)
     alts = alternatives or {}
     subjects = [r for r in find(pil, subject, detector, model, alts.get(subject.text, ())) if r.matches]
     objects = [r for r in find(pil, obj, detector, model, alts.get(obj.text, ())) if r.matches]

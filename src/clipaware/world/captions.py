@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clipaware.world.scenes import COLOURS, SCENE_SIZE, SHAPES, SIZES, SceneObject
+from clipaware.words import NUMBER_WORDS
+from clipaware.world.scenes import COLOURS, MAX_OBJECTS, SCENE_SIZE, SHAPES, SIZES, SceneObject
 
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six")
 PREFIXES = ("", "", "", "a picture of ", "image of ", "clipart of ", "an illustration of ", "simple ")
 SUFFIXES = (
     "",
@@ -96,7 +96,7 @@ def alt_text(objects: Sequence[SceneObject], rng: np.random.Generator) -> str:
 
 def caption_vocabulary() -> list[str]:
     """Every word the training captions and the probes may use, so the word tokenizer never sees unknowns."""
-    words = set(COLOURS) | set(SHAPES) | {plural(s) for s in SHAPES} | set(SIZES) | set(NUMBER_WORDS)
+    words = set(COLOURS) | set(SHAPES) | {plural(s) for s in SHAPES} | set(SIZES) | set(NUMBER_WORDS[: MAX_OBJECTS + 1])
     extra = """a an the of and with on in at to left right top bottom middle picture image clipart
     illustration simple white light background flat design vector graphic shapes shape , : . ? photo scene
     no not without how many are there is exactly above below under over next beside yes any only

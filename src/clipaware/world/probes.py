@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from clipaware.world.captions import NUMBER_WORDS, plural
+from clipaware.words import NUMBER_WORDS
+from clipaware.world.captions import plural
 from clipaware.world.scenes import (
     COLOURS,
     SCENE_SIZE,

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 SCENE_SIZE = 224
+MAX_OBJECTS = 6  # a scene holds 1 to 6 objects: the counts a caption or probe may spell
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star")
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),
@@ -117,8 +118,8 @@ def random_spec(rng: np.random.Generator, shapes: Sequence[str] = SHAPES) -> Obj
 
 
 def random_specs(rng: np.random.Generator, n_objects: int | None = None) -> list[ObjectSpec]:
-    """1–6 uniformly random objects (or exactly ``n_objects``)."""
-    n = int(rng.integers(1, 7)) if n_objects is None else n_objects
+    """1–``MAX_OBJECTS`` uniformly random objects (or exactly ``n_objects``)."""
+    n = int(rng.integers(1, MAX_OBJECTS + 1)) if n_objects is None else n_objects
     return [random_spec(rng) for _ in range(n)]
 
 

@@ -7,7 +7,8 @@ import re
 import numpy as np
 
 from clipaware.models.fixtures import words_of
-from clipaware.world.captions import NUMBER_WORDS, alt_text, caption_vocabulary, plural
+from clipaware.words import NUMBER_WORDS
+from clipaware.world.captions import alt_text, caption_vocabulary, plural
 from clipaware.world.scenes import generate_scenes
 
 

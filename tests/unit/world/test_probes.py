@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from clipaware.world.captions import NUMBER_WORDS
+from clipaware.words import NUMBER_WORDS
 from clipaware.world.probes import TASKS, make_probes, relation_holds
 
 N = 60
