@@ -54,6 +54,17 @@ ImageSource = str | Path | bytes | Image.Image | np.ndarray
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file that was not processed, and why (always reported, never silently dropped)."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class DecodedImage:
     """An upright RGB image plus facts the index records about the file it came from."""
 

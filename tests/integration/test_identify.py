@@ -12,7 +12,7 @@ from skimage import data
 from clipaware.errors import ModelNotAvailableError, UsageError
 from clipaware.models.features import FeatureModel
 from clipaware.models.fixtures import save_tiny_model
-from clipaware.tasks.identify import build_gallery, identify
+from clipaware.routes.identify import build_gallery, identify
 
 SUBJECTS = {"astronaut": data.astronaut(), "coffee": data.coffee(), "cat": data.chelsea()}
 

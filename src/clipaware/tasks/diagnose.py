@@ -19,8 +19,8 @@ from pathlib import Path
 
 from clipaware.images import ImageSource, load_image
 from clipaware.query import QueryAnalysis, analyze
+from clipaware.routes.clip import CalibratedScore, calibrated_scores
 from clipaware.tasks.ask import AskAnswer, Toolkit, ask
-from clipaware.tasks.calibrate import CalibratedScore, calibrated_scores
 from clipaware.words import NUMBER_WORDS
 
 # Below this cosine gap CLIP does not separate query and probe: ViT-B/32 cosines between a correct and a

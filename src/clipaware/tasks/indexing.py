@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
+from clipaware.images import IMAGE_SUFFIXES, Skipped, content_hash, decode_image, read_file
 from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
@@ -35,7 +35,6 @@ from clipaware.models.registry import MODEL_ENV, resolve_model_name
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
-from clipaware.tasks.results import Skipped
 
 
 @dataclass(frozen=True)

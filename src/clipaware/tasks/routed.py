@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from clipaware.errors import ImageLoadError
+from clipaware.images import Skipped
 from clipaware.index.filters import Filters
 from clipaware.index.store import VectorStore
 from clipaware.query import analyze
 from clipaware.tasks.ask import Toolkit, ask
-from clipaware.tasks.results import Hit, Skipped
+from clipaware.tasks.results import Hit
 from clipaware.tasks.search import model_for, search
 
 DEFAULT_CANDIDATES = 50

@@ -22,7 +22,7 @@ import numpy as np
 
 from clipaware.world.benchmarks import BENCHMARK_ROUTE_NOTE, BENCHMARK_ROUTE_NOTES, BenchmarkItem, load_benchmark
 from clipaware.world.probes import TASKS, Probe, make_probes
-from clipaware.world.routes import ROUTE_MODULES, Answerer, route_for
+from clipaware.world.routes import PROBE_ROUTES, Answerer, route_for
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def evaluate_shapes(
             make_probes(task, n, seed),
             clip,
             route=route_for(task, via),
-            note=f"{ROUTE_MODULES[task]} is not installed",
+            note=f"the route table has no '{PROBE_ROUTES[task]}' route",
             detector=detector,
         )
         for task in tasks

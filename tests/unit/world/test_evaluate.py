@@ -62,13 +62,19 @@ def test_wilson_interval_matches_known_values() -> None:
     assert format_accuracy(None) == "not available"
 
 
-def test_route_is_not_available_when_its_task_module_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_route_is_not_available_when_the_route_table_lacks_it() -> None:
+    from clipaware.routes import ROUTES
     from clipaware.world import routes
 
-    monkeypatch.setitem(routes.ROUTE_MODULES, "binding", "clipaware.tasks.no_such_route_module")
-    assert routes.route_for("binding") is None
-    monkeypatch.setitem(routes.ROUTE_MODULES, "binding", "clipaware.tasks.bind")
     assert routes.route_for("binding") is routes.answer_binding
+    assert routes.route_for("binding", via="ask") is routes.answer_via_ask
+    table = dict(ROUTES)
+    try:
+        del ROUTES["bind"]
+        assert routes.route_for("binding") is None and routes.route_for("binding", via="ask") is None
+    finally:  # the table's order is its planning order: put it back as it was
+        ROUTES.clear()
+        ROUTES.update(table)
 
 
 def test_a_given_route_is_called_in_chunks_and_scored() -> None:

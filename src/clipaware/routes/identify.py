@@ -8,15 +8,18 @@ images as evidence, so a person can see why.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, ImageSource
+from clipaware.images import IMAGE_SUFFIXES, ImageSource, Skipped
 from clipaware.models.features import FeatureModel
-from clipaware.tasks.results import Skipped
+from clipaware.query import QueryAnalysis
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit
 
 VOTE_TEMPERATURE = 0.07
 GALLERY_HELP = (
@@ -114,3 +117,31 @@ def identify(image: ImageSource, gallery: Gallery, model: FeatureModel, k: int =
     elif len(gallery.paths) < 2 * len(gallery.identities):
         note = "few gallery images per identity: add more photos of each for a reliable vote"
     return Identification(label, votes[label] / sum(votes.values()), best, neighbours, note)
+
+
+class IdentifyRoute:
+    """ "Barack Obama giving a speech", "who is this?": a k-NN vote over a gallery the user labels.
+
+    Without a gallery the step answers "can't tell" and says what to provide.
+    """
+
+    name = "identify"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        return [
+            Step(self.name, {"entity": entity.text, "type": entity.type}, entity.text)
+            for entity in analysis.parse.entities
+            if entity.fine_grained
+        ]
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        if kit.gallery_dir is None:
+            reason = f"'{step.args['entity']}' is a fine-grained identity that CLIP cannot verify; {GALLERY_HELP}"
+            return RouteAnswer(self.name, step.text, None, {"reason": reason}, ())
+        features, gallery = kit.gallery()
+        result = identify(image, gallery, features)
+        asked = step.args["entity"].lower()
+        label = result.label.lower().replace("_", " ")
+        # "who is this?" is answered by the label; a named identity by whether the label is it
+        answer: bool | str = result.label if step.args["type"] == "identify" else label in asked or asked in label
+        return RouteAnswer(self.name, step.text, answer, result.to_dict(), (features.name,), result)

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PIL import Image
+
 from clipaware.images import ImageSource
 from clipaware.models.clip import ClipModel
 from clipaware.models.detect import Detector
-from clipaware.tasks.regions import ObjectRef, Region, find
+from clipaware.query import QueryAnalysis
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, alternatives, detector_models, ref_for
+from clipaware.routes.regions import ObjectRef, Region, find
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,26 @@ def check_absent(
     """Look for ``excluded``; the negation holds when none is found."""
     found = tuple(r for r in find(image, excluded, detector, model, alternatives) if r.matches)
     return NegationAnswer(excluded, not found, found)
+
+
+class NegateRoute:
+    """ "a beach with no people": look for the excluded thing; the negation holds when none is found."""
+
+    name = "negate"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        steps = []
+        for negated in analysis.parse.negated:
+            target = ref_for(negated.term, refs)
+            if target is not None:
+                steps.append(Step(self.name, {"excluded": target}, negated.text))
+        return steps
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        target = step.args["excluded"]
+        model = kit.clip if target.attributes else None
+        result = check_absent(
+            image, target, kit.detector([target.noun]), model=model, alternatives=alternatives(target)
+        )
+        models = detector_models(kit, [target.noun], model is not None)
+        return RouteAnswer(self.name, step.text, result.holds, result.to_dict(), models, result)

@@ -1,4 +1,4 @@
-"""Calibrated CLIP similarity: is this a match at all, or just the least bad caption?
+"""The clip route — calibrated CLIP similarity: is this a match at all, or just the least bad caption?
 
 A raw cosine (0.27, say) means nothing on its own, and a top-1 among a handful of candidates is always
 "the answer" even when none fits. Scoring the same image against captions of unrelated everyday
@@ -10,11 +10,17 @@ normal probability of beating a null caption.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from clipaware.models.clip import ClipModel
+from clipaware.query import QueryAnalysis
+from clipaware.query.lexicon import get_lexicon
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit
 
 NULL_CAPTIONS: tuple[str, ...] = (
     "a photo of a kitchen.", "a photo of a city street.", "a photo of a forest.", "a photo of a beach.",
@@ -69,3 +75,41 @@ def calibrated_scores(model: ClipModel, image_vector: np.ndarray, texts: list[st
     null = model.encode_texts(list(NULL_CAPTIONS)) @ image_vector
     sims = model.encode_texts(texts) @ image_vector
     return [calibrate(float(s), null, t) for s, t in zip(sims, texts, strict=True)]
+
+
+class ClipRoute:
+    """Plain CLIP, calibrated: for a query no other route covers, and for the positive part of a negation.
+
+    "a beach with no people" asks the negate route about people and CLIP about "a beach"; a query with no
+    limitation at all goes here whole. The answer is yes only for a calibrated "match".
+    """
+
+    name = "clip"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        steps = []
+        if analysis.parse.negated:
+            positive = analysis.query
+            for negated in analysis.parse.negated:
+                positive = positive.replace(negated.text, " ")
+            positive = re.sub(r"\s+", " ", positive).strip(" ,.;")
+            positive = re.sub(r"(\s+(with|and|but|or|without|of|in|on|that|has|have))+$", "", positive)
+            if _content_words(positive):
+                steps.append(Step(self.name, {"text": positive}, positive))
+        if not planned and not steps:
+            steps.append(Step(self.name, {"text": analysis.query}, analysis.query))
+        return steps
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        model = kit.clip
+        score = calibrated_scores(model, model.embed_pil([image])[0], [step.args["text"]])[0]
+        return RouteAnswer(self.name, step.text, score.verdict == "match", score.to_dict(), (model.name,), score)
+
+
+_GENERIC_WORDS = frozenset({"a", "an", "the", "of", "with", "and", "in", "on", "at", "some", "any", "that", "is"})
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of ``text`` that name something to look for (not the picture, not function words)."""
+    generic = get_lexicon().picture_words | _GENERIC_WORDS
+    return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in generic]

@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from clipaware.images import ImageSource, load_image
 from clipaware.models.clip import ClipModel
 from clipaware.models.detect import Detection, Detector
-from clipaware.tasks.regions import ATTRIBUTE_THRESHOLD, ObjectRef, Region, attribute_probability
+from clipaware.query import QueryAnalysis
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, detector_models
+from clipaware.routes.regions import ATTRIBUTE_THRESHOLD, ObjectRef, Region, attribute_probability, rivals_of
 from clipaware.words import singular
 
 IMPOSSIBLE = 1e6  # cost of giving a phrase a region of another noun
@@ -123,3 +126,34 @@ def bind_attributes(
     else:
         reason = "every phrase sits on its own object with its attributes"
     return BindAnswer(tuple(phrases), holds, score, swapped_score, tuple(bindings), reason)
+
+
+class BindRoute:
+    """ "a red circle and a blue square": each phrase on its own object, against the swapped binding.
+
+    Planned only when the analyzer flags the query compositional and some object with attributes is not
+    already judged by a relate step (relate checks each side's attributes on its own crop).
+    """
+
+    name = "bind"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        with_attributes = [r for r in refs.values() if r.attributes]
+        related = {
+            ref.noun
+            for step in planned
+            if step.route == "relate"
+            for ref in (step.args["subject"], step.args["object"])
+        }
+        unbound = [r for r in with_attributes if r.noun not in related]
+        if not (analysis.has("compositional") and len(with_attributes) >= 2 and unbound):
+            return []
+        return [Step(self.name, {"phrases": with_attributes}, ", ".join(r.text for r in with_attributes))]
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        phrases = step.args["phrases"]
+        nouns = [p.noun for p in phrases]
+        rivals = {attr: rivals_of(attr) for p in phrases for attr in p.attributes}
+        result = bind_attributes(image, phrases, kit.detector(nouns), kit.clip, rivals)
+        models = detector_models(kit, nouns, with_clip=True)
+        return RouteAnswer(self.name, step.text, result.holds, result.to_dict(), models, result)

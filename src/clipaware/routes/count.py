@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PIL import Image
+
 from clipaware.errors import UsageError
 from clipaware.images import ImageSource
 from clipaware.models.clip import ClipModel
 from clipaware.models.detect import Detector
-from clipaware.tasks.regions import ObjectRef, Region, find
+from clipaware.query import QueryAnalysis
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, alternatives, detector_models, ref_for
+from clipaware.routes.regions import ObjectRef, Region, find
 
 OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
 
@@ -75,3 +79,28 @@ def count_objects(
     counted = tuple(r for r in regions if r.matches)
     rejected = tuple(r for r in regions if not r.matches)
     return CountAnswer(target, len(counted), op, value, satisfies(len(counted), op, value), counted, rejected)
+
+
+class CountRoute:
+    """ "how many red circles", "exactly three squares": one detection per object, attributes judged per crop."""
+
+    name = "count"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        steps = []
+        for count in analysis.parse.counts:
+            target = ref_for(count.noun, refs)
+            if target is not None:
+                steps.append(Step(self.name, {"target": target, "op": count.op, "value": count.value}, count.text))
+        return steps
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        target, op = step.args["target"], step.args["op"]
+        model = kit.clip if target.attributes else None
+        result = count_objects(
+            image, target, kit.detector([target.noun]), model=model, alternatives=alternatives(target), op=op,
+            value=step.args["value"],
+        )  # fmt: skip
+        answer = result.count if op == "ask" else result.holds
+        models = detector_models(kit, [target.noun], model is not None)
+        return RouteAnswer(self.name, step.text, answer, result.to_dict(), models, result)

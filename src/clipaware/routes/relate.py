@@ -1,7 +1,7 @@
 """The relate route: does the subject stand in a spatial relation to the object?
 
 CLIP scores "a cat left of a dog" and "a dog left of a cat" almost the same (What'sUp). Detection puts
-boxes on both, and :mod:`clipaware.tasks.geometry` decides the relation from them. With several
+boxes on both, and :mod:`clipaware.routes.geometry` decides the relation from them. With several
 candidates the question is existential ("is there a red circle left of a blue square?"): any pair that
 holds answers yes; otherwise an undecidable pair answers "can't tell"; only when every pair fails is
 the answer no.
@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
 
 from clipaware.images import ImageSource, load_image
 from clipaware.models.clip import ClipModel
 from clipaware.models.detect import Detector
-from clipaware.tasks.geometry import RelationResult, Verdict, relate
-from clipaware.tasks.regions import ObjectRef, Region, find
+from clipaware.query import QueryAnalysis
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, alternatives, detector_models, ref_for
+from clipaware.routes.geometry import RELATIONS, RelationResult, Verdict, relate
+from clipaware.routes.regions import ObjectRef, Region, find
 
 
 @dataclass(frozen=True)
@@ -102,3 +107,59 @@ def relate_objects(
         return answer(Verdict.FAILS, "only one matching object: nothing to relate it to")
     result, pair = _best(results)
     return answer(result.verdict, result.reason, result.low_confidence, pair)
+
+
+# Relation words the analyzer emits that box geometry reads as one of its own relations.
+RELATION_ALIASES = {"near": "next_to", "beside": "next_to", "on": "on_top_of", "over": "above", "beneath": "under"}
+
+
+class RelateRoute:
+    """ "a cat left of a dog", "a vase between two candles": the relation decided from detected boxes.
+
+    It also plans an ``unsupported`` step for a relation no geometry checks, so the answer says so.
+    """
+
+    name = "relate"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        steps = []
+        for rel in analysis.parse.relations:
+            if rel.object == "frame":
+                continue  # a place in the picture: the frame route's
+            relation = RELATION_ALIASES.get(rel.relation, rel.relation)
+            subject, obj = ref_for(rel.subject, refs), ref_for(rel.object, refs)
+            if subject is None or obj is None or relation not in RELATIONS:
+                steps.append(Step(UnsupportedRoute.name, {"relation": rel.relation}, rel.text))
+                continue
+            args: dict[str, Any] = {"subject": subject, "relation": relation, "object": obj}
+            if relation == "between":
+                args["second"] = obj  # "between two candles": two detections of the same noun
+            steps.append(Step(self.name, args, rel.text))
+        return steps
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        a = step.args
+        refs = [a["subject"], a["object"]] + ([a["second"]] if "second" in a else [])
+        nouns = [r.noun for r in refs]
+        needs_clip = any(r.attributes for r in refs)
+        result = relate_objects(
+            image, a["subject"], a["relation"], a["object"], kit.detector(nouns),
+            model=kit.clip if needs_clip else None, alternatives={r.text: alternatives(r) for r in refs},
+            second=a.get("second"),
+        )  # fmt: skip
+        return RouteAnswer(
+            self.name, step.text, result.holds, result.to_dict(), detector_models(kit, nouns, needs_clip), result
+        )
+
+
+class UnsupportedRoute:
+    """A relation the analyzer found but no route checks yet: answered "can't tell", with the reason."""
+
+    name = "unsupported"
+
+    def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
+        return []  # planned by the relate route, which meets these relations
+
+    def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        reason = f"no route checks the relation '{step.args.get('relation')}' yet"
+        return RouteAnswer(self.name, step.text, None, {"reason": reason}, ())
