@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clipaware.cli import app
-from clipaware.world.probes import TASKS
+from clipaware.eval.shapes.probes import TASKS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
 runner = CliRunner()
@@ -79,7 +79,7 @@ def test_routed_column_says_not_available_without_a_route_in_the_table() -> None
     ],
 )
 def test_eval_benchmarks_on_fixture_files(benchmark: str, subsets: dict) -> None:
-    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
 
     data = FIXTURES / benchmark
     payload = _json(["eval", benchmark, "--data", str(data), "--model", str(SHAPES_CLIP_PATH), "--json"])
@@ -94,7 +94,7 @@ def test_eval_benchmarks_on_fixture_files(benchmark: str, subsets: dict) -> None
 
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "HF_HUB_OFFLINE": "1"}
-    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
 
     args = ["eval", "whatsup", "--data", str(tmp_path / "absent"), "--model", str(SHAPES_CLIP_PATH)]
     proc = subprocess.run(

@@ -7,13 +7,13 @@ import pytest
 from PIL import Image
 
 from clipaware.cli.output import format_accuracy
-from clipaware.world.evaluate import (
+from clipaware.eval.scoring import (
     Accuracy,
     clip_only_answers,
     evaluate_probes,
     wilson_interval,
 )
-from clipaware.world.probes import Probe, make_probes
+from clipaware.eval.shapes.probes import Probe, make_probes
 
 
 class LookupClip:
@@ -63,8 +63,8 @@ def test_wilson_interval_matches_known_values() -> None:
 
 
 def test_route_is_not_available_when_the_route_table_lacks_it() -> None:
+    from clipaware.eval import routed as routes
     from clipaware.routes import ROUTES
-    from clipaware.world import routes
 
     assert routes.route_for("binding") is routes.answer_binding
     assert routes.route_for("binding", via="ask") is routes.answer_via_ask

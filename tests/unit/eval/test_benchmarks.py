@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clipaware.errors import UsageError
-from clipaware.world.benchmarks import count_candidates, load_benchmark, load_countbench, load_sugarcrepe, load_whatsup
+from clipaware.eval.benchmarks import count_candidates, load_benchmark, load_countbench, load_sugarcrepe, load_whatsup
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "benchmarks"
 

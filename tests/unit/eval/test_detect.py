@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from clipaware.models.detect import Detection, Detector, ShapeDetector
-from clipaware.world.scenes import generate_scenes
+from clipaware.eval.shapes.detect import ShapeDetector
+from clipaware.eval.shapes.scenes import generate_scenes
+from clipaware.models.detect import Detection, Detector
 
 
 @pytest.fixture(scope="module")

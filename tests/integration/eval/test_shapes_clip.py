@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.scenes import COLOURS, SHAPES, ObjectSpec, make_scene
+from clipaware.eval.shapes import SHAPES_CLIP_PATH
+from clipaware.eval.shapes.scenes import COLOURS, SHAPES, ObjectSpec, make_scene
 
 # Floors sit a little under the measured rates (docs/shapes.md) so that they pin behaviour, not noise.
 RECALL_AT_1_MIN = 0.9  # measured 0.975 (5 galleries of 32)
@@ -121,8 +121,8 @@ def test_encoding_is_deterministic(clip) -> None:
 
 def test_clip_alone_shows_the_limitation_the_world_measures(clip) -> None:
     """Trained on alt-text that never says "no", CLIP picks the scene *with* the excluded shape (0.15 measured)."""
-    from clipaware.world.evaluate import clip_only_answers
-    from clipaware.world.probes import make_probes
+    from clipaware.eval.scoring import clip_only_answers
+    from clipaware.eval.shapes.probes import make_probes
 
     probes = make_probes("negation", 120, seed=0)
     answers = clip_only_answers(probes, clip)
@@ -132,7 +132,7 @@ def test_clip_alone_shows_the_limitation_the_world_measures(clip) -> None:
 
 def test_american_spelling_reads_as_the_trained_word() -> None:
     from clipaware import ClipModel
-    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
 
     model = ClipModel.load(SHAPES_CLIP_PATH)
     assert model.knows("gray")  # the analyzer normalises "grey" to "gray"; the model was trained on "grey"

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from clipaware.world.scenes import (
+from clipaware.eval.shapes.scenes import (
     COLOURS,
     SCENE_SIZE,
     SHAPES,

@@ -1,5 +1,6 @@
-"""The shapes world: synthetic scenes with exact ground truth, a small CLIP trained on them, probes per CLIP
-limitation, and the evaluator behind ``clipaware eval`` (which also reads real benchmarks' files).
+"""The shapes world: synthetic scenes with exact ground truth (``scenes``), alt-text captions to train a small
+CLIP on (``captions``), probes per CLIP limitation (``probes``), that CLIP (``shapes_clip/``) and a classical
+detector (``detect``).
 
 It is a measuring instrument and a test fixture, not the product: everything here goes through the same
 public interfaces as real models (``ClipModel.load``, the Detector protocol).

@@ -3,7 +3,7 @@
 The shapes world shows *that* routing helps on toy scenes; these benchmarks check the same two columns on
 real photographs and real models. Users download the data themselves (licences, size); clipaware only reads
 the files as their authors released them and turns every item into the same multiple-choice
-:class:`~clipaware.world.probes.Probe` that the shapes world uses, so one evaluator scores all of them.
+:class:`~clipaware.eval.shapes.probes.Probe` that the shapes world uses, so one evaluator scores all of them.
 
 Formats (first caption option is the true one unless said otherwise):
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from clipaware.eval.shapes.probes import TASKS, make_probes, relation_holds
 from clipaware.words import NUMBER_WORDS
-from clipaware.world.probes import TASKS, make_probes, relation_holds
 
 N = 60
 
@@ -90,7 +90,7 @@ def test_negation_picks_the_scene_without_the_shape() -> None:
 
 
 def test_relation_geometry() -> None:
-    from clipaware.world.scenes import SceneObject
+    from clipaware.eval.shapes.scenes import SceneObject
 
     left = SceneObject("circle", "red", "small", (0, 100, 20, 120))
     right = SceneObject("square", "blue", "small", (100, 0, 120, 20))

@@ -2,7 +2,7 @@
 
 The claim clipaware makes — routing beats CLIP on counting, relations, binding and negation — is only worth
 something if it is measured on the same questions side by side. This module builds the probes
-(:mod:`clipaware.world.probes`), answers them with CLIP similarity alone and, where clipaware's task
+(:mod:`clipaware.eval.shapes.probes`), answers them with CLIP similarity alone and, where clipaware's task
 functions exist, with the routes, and reports each accuracy with its number of probes and a 95 % Wilson
 interval. A column that could not be measured is ``None`` ("not available"), never a guess.
 
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from clipaware.world.benchmarks import BENCHMARK_ROUTE_NOTE, BENCHMARK_ROUTE_NOTES, BenchmarkItem, load_benchmark
-from clipaware.world.probes import TASKS, Probe, make_probes
-from clipaware.world.routes import PROBE_ROUTES, Answerer, route_for
+from clipaware.eval.benchmarks import BENCHMARK_ROUTE_NOTE, BENCHMARK_ROUTE_NOTES, BenchmarkItem, load_benchmark
+from clipaware.eval.routed import PROBE_ROUTES, Answerer, route_for
+from clipaware.eval.shapes.probes import TASKS, Probe, make_probes
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def evaluate_shapes(
     structured objects; ``ask`` gives ``ask`` the probe's words, so the query analyzer is measured too.
     """
     if detector is None:
-        from clipaware.models.detect import ShapeDetector
+        from clipaware.eval.shapes.detect import ShapeDetector
 
         detector = ShapeDetector()
     rows = tuple(

@@ -10,7 +10,7 @@ is scored the same way, against the same chance level:
 - ``negation``: "a scene with no triangles" — choose between two scenes that differ only in the triangles.
 
 The sentences are deliberately unlike the alt-text the shapes CLIP was trained on (see
-:mod:`clipaware.world.captions`), as real user queries are unlike web alt-text.
+:mod:`clipaware.eval.shapes.captions`), as real user queries are unlike web alt-text.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from clipaware.words import NUMBER_WORDS
-from clipaware.world.captions import plural
-from clipaware.world.scenes import (
+from clipaware.eval.shapes.captions import plural
+from clipaware.eval.shapes.scenes import (
     COLOURS,
     SCENE_SIZE,
     SHAPES,
@@ -34,6 +33,7 @@ from clipaware.world.scenes import (
     SceneObject,
     make_scene,
 )
+from clipaware.words import NUMBER_WORDS
 
 TASKS: tuple[str, ...] = ("count", "count_exact", "left_right", "above_below", "binding", "negation")
 

@@ -6,10 +6,10 @@ import re
 
 import numpy as np
 
+from clipaware.eval.shapes.captions import alt_text, caption_vocabulary, plural
+from clipaware.eval.shapes.scenes import generate_scenes
 from clipaware.models.fixtures import words_of
 from clipaware.words import NUMBER_WORDS
-from clipaware.world.captions import alt_text, caption_vocabulary, plural
-from clipaware.world.scenes import generate_scenes
 
 
 def test_every_object_is_named_with_its_colour() -> None:

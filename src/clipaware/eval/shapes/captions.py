@@ -3,7 +3,7 @@
 Real CLIP learned from web alt-text: objects and their colours listed in no particular order, counts and
 positions only now and then, negation almost never. The captions here imitate that on purpose, so that the
 small model inherits the same blind spots (binding, counting, relations, negation) that clipaware routes
-around. They are never the probe sentences of :mod:`clipaware.world.probes`.
+around. They are never the probe sentences of :mod:`clipaware.eval.shapes.probes`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from clipaware.eval.shapes.scenes import COLOURS, MAX_OBJECTS, SCENE_SIZE, SHAPES, SIZES, SceneObject
 from clipaware.words import NUMBER_WORDS
-from clipaware.world.scenes import COLOURS, MAX_OBJECTS, SCENE_SIZE, SHAPES, SIZES, SceneObject
 
 PREFIXES = ("", "", "", "a picture of ", "image of ", "clipart of ", "an illustration of ", "simple ")
 SUFFIXES = (

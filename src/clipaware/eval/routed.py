@@ -18,10 +18,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from clipaware.eval.shapes.probes import Probe
 from clipaware.images import load_image
 from clipaware.routes import ROUTES, RouteAnswer, Step
 from clipaware.routes.regions import ObjectRef
-from clipaware.world.probes import Probe
 
 CANT_TELL = -1
 
