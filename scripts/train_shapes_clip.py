@@ -30,7 +30,7 @@ from transformers.utils import logging as hf_logging
 
 from clipaware.eval.shapes.captions import alt_text, caption_vocabulary
 from clipaware.eval.shapes.scenes import COLOURS, SHAPES, ObjectSpec, make_scene, random_specs
-from clipaware.models.fixtures import build_word_tokenizer, tiny_clip_config
+from clipaware.testing import build_word_tokenizer, tiny_clip_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "src" / "clipaware" / "eval" / "shapes" / "shapes_clip"

@@ -87,12 +87,12 @@ class CountRoute:
     name = "count"
 
     def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
-        steps = []
-        for count in analysis.parse.counts:
-            target = ref_for(count.noun, refs)
-            if target is not None:
-                steps.append(Step(self.name, {"target": target, "op": count.op, "value": count.value}, count.text))
-        return steps
+        targets = [(ref_for(count.noun, refs), count) for count in analysis.parse.counts]
+        return [
+            Step(self.name, {"target": target, "op": count.op, "value": count.value}, count.text)
+            for target, count in targets
+            if target is not None
+        ]
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target, op = step.args["target"], step.args["op"]

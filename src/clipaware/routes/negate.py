@@ -51,12 +51,8 @@ class NegateRoute:
     name = "negate"
 
     def plan(self, analysis: QueryAnalysis, refs: Refs, planned: Sequence[Step]) -> list[Step]:
-        steps = []
-        for negated in analysis.parse.negated:
-            target = ref_for(negated.term, refs)
-            if target is not None:
-                steps.append(Step(self.name, {"excluded": target}, negated.text))
-        return steps
+        targets = [(ref_for(negated.term, refs), negated.text) for negated in analysis.parse.negated]
+        return [Step(self.name, {"excluded": target}, text) for target, text in targets if target is not None]
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target = step.args["excluded"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from clipaware.eval.shapes.captions import alt_text, caption_vocabulary, plural
 from clipaware.eval.shapes.scenes import generate_scenes
-from clipaware.models.fixtures import words_of
+from clipaware.testing import words_of
 from clipaware.words import NUMBER_WORDS
 
 
