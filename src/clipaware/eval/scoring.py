@@ -2,12 +2,13 @@
 
 The claim clipaware makes — routing beats CLIP on counting, relations, binding and negation — is only worth
 something if it is measured on the same questions side by side. This module builds the probes
-(:mod:`clipaware.eval.shapes.probes`), answers them with CLIP similarity alone and, where clipaware's task
-functions exist, with the routes, and reports each accuracy with its number of probes and a 95 % Wilson
+(:mod:`clipaware.eval.shapes.probes`), answers them with CLIP similarity alone and through the route table
+(:mod:`clipaware.eval.routed`), and reports each accuracy with its number of probes and a 95 % Wilson
 interval. A column that could not be measured is ``None`` ("not available"), never a guess.
 
 Split as preprocess → forward → postprocess: :func:`make_probes` builds questions, :func:`clip_only_answers`
-and :func:`routed_answers` answer a whole task in batches, :func:`summarise` turns answers into the row.
+and the routed answerer answer them chunk by chunk in :func:`evaluate_probes`, which also turns the answers
+into the task's row (:class:`TaskResult`).
 """
 
 from __future__ import annotations

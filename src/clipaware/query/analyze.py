@@ -1,6 +1,6 @@
 """``analyze(text)``: check one query for the five things CLIP cannot do, with no model at all.
 
-The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five detectors ->
+The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five limitation rules ->
 attach explanations and suggestions. Every stage looks only a few tokens around each position, so the time is
 linear in the query length; bad input is refused with a :class:`UsageError` that says what to do instead.
 """

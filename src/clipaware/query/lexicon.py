@@ -83,7 +83,7 @@ class PhraseIndex:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Every word list, parsed into the shape its detector needs."""
+    """Every word list, parsed into the shape its rule needs."""
 
     attributes: dict[str, str]
     attribute_compounds: frozenset[tuple[str, str]]
@@ -130,7 +130,7 @@ class Lexicon:
     def starters(self, forms: frozenset[str]) -> frozenset[str]:
         """Names of the phrase indexes with an entry starting with one of ``forms`` (memoised per word).
 
-        Detectors test this set before calling ``match``, so most tokens cost one dictionary lookup.
+        Rules test this set before calling ``match``, so most tokens cost one dictionary lookup.
         """
         found = self._starters.get(forms)
         if found is None:

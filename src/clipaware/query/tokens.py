@@ -1,7 +1,7 @@
 """Splitting a query into tokens that remember where they came from.
 
 Every token keeps its character span in the original query, so evidence is always an exact substring of
-what the user typed, while detectors compare normalised forms: lower case, British spellings and casual
+what the user typed, while the rules compare normalised forms: lower case, British spellings and casual
 forms mapped to one spelling ("colour" -> "color", "ppl" -> "people", "w/o" -> "without"), two-letter
 swaps repaired for the words that matter ("rigth" -> "right"), and singular guesses for plurals.
 """

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from clipaware import seed_scripts
+from clipaware import guide_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = {
@@ -42,7 +42,7 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def call(function, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Call a seed-script function in-process like its console script; return (exit code, stdout, stderr)."""
+    """Call a guide-script function in-process like its console script; return (exit code, stdout, stderr)."""
     with pytest.raises(SystemExit) as info:
         function(list(args))
     captured = capsys.readouterr()
@@ -69,7 +69,7 @@ def test_validate_clip_usage_file_says_yes_or_no_with_the_suggestion() -> None:
 
 
 def test_validate_clip_usage_json_is_the_check_json(capsys) -> None:
-    code, out, _ = call(seed_scripts.validate_clip_usage, capsys, "--query", "-a dog without a collar", "--json")
+    code, out, _ = call(guide_scripts.validate_clip_usage, capsys, "--query", "-a dog without a collar", "--json")
     result = json.loads(out)
     assert code == 0 and list(result) == ["query", "clip_ok", "limitations", "parse"]
     assert result["query"] == "-a dog without a collar"  # a leading dash stays part of the query
@@ -77,12 +77,12 @@ def test_validate_clip_usage_json_is_the_check_json(capsys) -> None:
 
 
 def test_validate_clip_usage_needs_a_query(capsys) -> None:
-    code, _, err = call(seed_scripts.validate_clip_usage, capsys, "--check-all")
+    code, _, err = call(guide_scripts.validate_clip_usage, capsys, "--check-all")
     assert code == 2 and "--query" in err
 
 
 def test_validate_setup_reports_ready_with_the_default_model_cached(offline_hub, capsys) -> None:
-    code, out, _ = call(seed_scripts.validate_setup, capsys, "--json")
+    code, out, _ = call(guide_scripts.validate_setup, capsys, "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] is True
     default = next(c for c in report["checks"] if c["name"] == "default model")
@@ -93,7 +93,7 @@ def test_validate_setup_fails_without_the_model(offline_hub, tmp_path, monkeypat
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))  # an empty cache
-    code, out, _ = call(seed_scripts.validate_setup, capsys)
+    code, out, _ = call(guide_scripts.validate_setup, capsys)
     assert code == 1 and "not ready" in out and "models pull" in out
 
 
@@ -102,7 +102,7 @@ def test_diagnose_clip_issue_runs_on_the_cached_models(offline_hub, tmp_path, ca
     Image.fromarray(data.coffee()).save(photo)
     report = tmp_path / "why.png"
     code, out, err = call(
-        seed_scripts.diagnose_clip_issue, capsys, "--image", str(photo), "--query", "a cup left of a spoon",
+        guide_scripts.diagnose_clip_issue, capsys, "--image", str(photo), "--query", "a cup left of a spoon",
         "--out", str(report), "--json",
     )  # fmt: skip
     assert code == 0, err
@@ -116,9 +116,9 @@ def test_diagnose_clip_issue_runs_on_the_cached_models(offline_hub, tmp_path, ca
 def test_diagnose_clip_issue_pretty_output_and_missing_image(offline_hub, tmp_path, capsys) -> None:
     photo = tmp_path / "cat.png"
     Image.fromarray(data.chelsea()).save(photo)
-    code, out, _ = call(seed_scripts.diagnose_clip_issue, capsys, "--image", str(photo), "--query", "two cats")
+    code, out, _ = call(guide_scripts.diagnose_clip_issue, capsys, "--image", str(photo), "--query", "two cats")
     assert code == 0 and "probe change_number: 'three cats'" in out and "analyzer: counting" in out
-    code, _, err = call(seed_scripts.diagnose_clip_issue, capsys, "--image", str(tmp_path / "no.jpg"), "--query", "x")
+    code, _, err = call(guide_scripts.diagnose_clip_issue, capsys, "--image", str(tmp_path / "no.jpg"), "--query", "x")
     assert code != 0 and "not found" in err and "Traceback" not in err
 
 
@@ -129,7 +129,7 @@ def test_console_scripts_and_files_are_the_same_functions() -> None:
     for name in SCRIPTS:
         target = scripts[f"clipaware-{name.replace('_', '-')}"]
         module, function = target.split(":")
-        assert module == "clipaware.seed_scripts" and callable(getattr(seed_scripts, function)) and function == name
+        assert module == "clipaware.guide_scripts" and callable(getattr(guide_scripts, function)) and function == name
         tree = ast.parse((ROOT / "scripts" / f"{name}.py").read_text())
         assert not [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.ClassDef)]
         calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
