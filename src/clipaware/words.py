@@ -62,3 +62,29 @@ def singular(word: str) -> str:
     if word.endswith(("ches", "shes", "xes", "sses", "zes")):
         return word[:-2]
     return word[:-1]
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def ing_form(verb: str) -> str:
+    """The present participle of a base-form verb ("chase" -> "chasing", "run" -> "running", "lie" -> "lying").
+
+    A phrasal verb inflects its first word ("pick up" -> "picking up").
+    """
+    word, space, rest = verb.strip().lower().partition(" ")
+    if word.endswith("ie"):
+        stem = word[:-2] + "y"
+    elif word.endswith("e") and not word.endswith(("ee", "ye", "oe")) and len(word) > 2:
+        stem = word[:-1]
+    elif (
+        len(word) in (3, 4)  # one short syllable ending consonant-vowel-consonant doubles its consonant
+        and not (len(word) == 4 and word[0] in _VOWELS)  # "open", "edit": two syllables
+        and word[-1] not in _VOWELS | {"w", "x", "y"}
+        and word[-2] in _VOWELS
+        and word[-3] not in _VOWELS
+    ):
+        stem = word + word[-1]
+    else:
+        stem = word
+    return stem + "ing" + space + rest

@@ -12,6 +12,7 @@ from PIL import Image
 
 from clipaware.query import QueryAnalysis
 from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit
+from clipaware.words import ing_form
 
 MARGIN = 0.01  # cosine difference below which the query and its role swap are a tie
 
@@ -27,8 +28,9 @@ class RolesRoute:
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         a = step.args
-        forward = f"a photo of a {a['subject']} {a['verb']}ing a {a['object']}."
-        backward = f"a photo of a {a['object']} {a['verb']}ing a {a['subject']}."
+        verb = ing_form(a["verb"])
+        forward = f"a photo of a {a['subject']} {verb} a {a['object']}."
+        backward = f"a photo of a {a['object']} {verb} a {a['subject']}."
         model = kit.clip
         sims = model.encode_texts([forward, backward]) @ model.embed_pil([image])[0]
         margin = float(sims[0] - sims[1])

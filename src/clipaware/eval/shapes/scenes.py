@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 
+from clipaware.boxes import Box
+
 SCENE_SIZE = 224
 MAX_OBJECTS = 6  # a scene holds 1 to 6 objects: the counts a caption or probe may spell
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle", "star")
@@ -45,12 +47,10 @@ BACKGROUNDS: tuple[tuple[int, int, int], ...] = (
 )
 TEXTURE_AMPLITUDE = 6  # mild noise / stripes: enough to break flat colour, far below object contrast
 
-Box = tuple[int, int, int, int]
-
 
 @dataclass(frozen=True)
 class SceneObject:
-    """One drawn object and its ground truth; ``box`` is (x0, y0, x1, y1), inclusive-exclusive, in pixels."""
+    """One drawn object and its ground truth; ``box`` is its tight :data:`~clipaware.boxes.Box` (whole pixels)."""
 
     shape: str
     colour: str
