@@ -20,7 +20,7 @@ from clipaware.models.detect import Detector
 from clipaware.query import QueryAnalysis
 from clipaware.query.lexicon import get_lexicon
 from clipaware.routes.geometry import Verdict
-from clipaware.routes.regions import ObjectRef, rivals_of
+from clipaware.routes.regions import ObjectRef, Region, find, rivals_of
 from clipaware.words import singular
 
 # The objects a query mentions, by singular noun ("circle" → ObjectRef("circle", ("red",))).
@@ -137,6 +137,14 @@ def alternatives(ref: ObjectRef) -> list[tuple[str, ...]]:
 
 def verdict_answer(verdict: Verdict) -> bool | None:
     return None if verdict is Verdict.UNKNOWN else verdict is Verdict.HOLDS
+
+
+def locate(image: Image.Image, ref: ObjectRef, kit: Toolkit) -> tuple[list[Region], tuple[str, ...]]:
+    """Detections of ``ref``'s noun, each with the probability that it has ``ref``'s attributes (judged by
+    CLIP on its crop, when any are asked), and the names of the models that took part."""
+    model = kit.clip if ref.attributes else None
+    regions = find(image, ref, kit.detector([ref.noun]), model, alternatives(ref))
+    return regions, detector_models(kit, [ref.noun], model is not None)
 
 
 def detector_models(kit: Toolkit, nouns: Sequence[str], with_clip: bool) -> tuple[str, ...]:

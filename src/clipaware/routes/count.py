@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from PIL import Image
 
 from clipaware.errors import UsageError
-from clipaware.images import ImageSource
-from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detector
 from clipaware.query import QueryAnalysis
-from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, alternatives, detector_models, ref_for
-from clipaware.routes.regions import ObjectRef, Region, find
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, locate, ref_for
+from clipaware.routes.regions import ObjectRef, Region
 
 OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
 
@@ -62,20 +59,12 @@ def satisfies(count: int, op: str, value: int | None) -> bool | None:
     raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")
 
 
-def count_objects(
-    image: ImageSource,
-    target: ObjectRef,
-    detector: Detector,
-    *,
-    model: ClipModel | None = None,
-    alternatives: Sequence[Sequence[str]] = (),
-    op: str = "ask",
-    value: int | None = None,
+def count_regions(
+    target: ObjectRef, regions: Sequence[Region], op: str = "ask", value: int | None = None
 ) -> CountAnswer:
-    """Count ``target`` in ``image`` and check it against ``op``/``value``."""
+    """Count the regions that carry ``target``'s attributes and check the count against ``op``/``value``."""
     if op not in OPERATORS:
         raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")
-    regions = find(image, target, detector, model, alternatives)
     counted = tuple(r for r in regions if r.matches)
     rejected = tuple(r for r in regions if not r.matches)
     return CountAnswer(target, len(counted), op, value, satisfies(len(counted), op, value), counted, rejected)
@@ -96,11 +85,7 @@ class CountRoute:
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target, op = step.args["target"], step.args["op"]
-        model = kit.clip if target.attributes else None
-        result = count_objects(
-            image, target, kit.detector([target.noun]), model=model, alternatives=alternatives(target), op=op,
-            value=step.args["value"],
-        )  # fmt: skip
+        regions, models = locate(image, target, kit)
+        result = count_regions(target, regions, op, step.args["value"])
         answer = result.count if op == "ask" else result.holds
-        models = detector_models(kit, [target.noun], model is not None)
         return RouteAnswer(self.name, step.text, answer, result.to_dict(), models, result)

@@ -12,18 +12,8 @@ from collections.abc import Sequence
 from PIL import Image
 
 from clipaware.query import QueryAnalysis
-from clipaware.routes.base import (
-    Refs,
-    RouteAnswer,
-    Step,
-    Toolkit,
-    alternatives,
-    detector_models,
-    ref_for,
-    verdict_answer,
-)
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, locate, ref_for, verdict_answer
 from clipaware.routes.geometry import Verdict, frame_region_name, in_frame
-from clipaware.routes.regions import find
 
 
 class FrameRoute:
@@ -43,8 +33,7 @@ class FrameRoute:
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target, position = step.args["target"], step.args["position"]
-        model = kit.clip if target.attributes else None
-        found = find(image, target, kit.detector([target.noun]), model, alternatives(target))
+        found, models = locate(image, target, kit)
         regions = [r for r in found if r.matches]
         results = [in_frame(position, r.detection.box, image.size) for r in regions]
         verdicts = [res.verdict for res in results]
@@ -52,5 +41,4 @@ class FrameRoute:
         reason = results[verdicts.index(verdict)].reason if results else f"no {target.text} detected"
         evidence = {"position": position, "verdict": verdict.value, "reason": reason,
                     "regions": [r.to_dict() for r in regions]}  # fmt: skip
-        models = detector_models(kit, [target.noun], model is not None)
         return RouteAnswer(self.name, step.text, verdict_answer(verdict), evidence, models, results)

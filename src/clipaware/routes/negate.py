@@ -12,12 +12,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from clipaware.images import ImageSource
-from clipaware.models.clip import ClipModel
-from clipaware.models.detect import Detector
 from clipaware.query import QueryAnalysis
-from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, alternatives, detector_models, ref_for
-from clipaware.routes.regions import ObjectRef, Region, find
+from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, locate, ref_for
+from clipaware.routes.regions import ObjectRef, Region
 
 
 @dataclass(frozen=True)
@@ -32,16 +29,9 @@ class NegationAnswer:
         return {"excluded": self.excluded.text, "holds": self.holds, "found": [r.to_dict() for r in self.found]}
 
 
-def check_absent(
-    image: ImageSource,
-    excluded: ObjectRef,
-    detector: Detector,
-    *,
-    model: ClipModel | None = None,
-    alternatives: Sequence[Sequence[str]] = (),
-) -> NegationAnswer:
-    """Look for ``excluded``; the negation holds when none is found."""
-    found = tuple(r for r in find(image, excluded, detector, model, alternatives) if r.matches)
+def check_absent(excluded: ObjectRef, regions: Sequence[Region]) -> NegationAnswer:
+    """The negation holds when no detected region carries ``excluded``'s attributes."""
+    found = tuple(r for r in regions if r.matches)
     return NegationAnswer(excluded, not found, found)
 
 
@@ -56,9 +46,6 @@ class NegateRoute:
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target = step.args["excluded"]
-        model = kit.clip if target.attributes else None
-        result = check_absent(
-            image, target, kit.detector([target.noun]), model=model, alternatives=alternatives(target)
-        )
-        models = detector_models(kit, [target.noun], model is not None)
+        regions, models = locate(image, target, kit)
+        result = check_absent(target, regions)
         return RouteAnswer(self.name, step.text, result.holds, result.to_dict(), models, result)
