@@ -53,7 +53,7 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
-class Identification:
+class IdentifyAnswer:
     """The voted label, its share of the vote, and the nearest gallery images behind it."""
 
     label: str
@@ -99,7 +99,7 @@ def build_gallery(folder: str | Path, model: FeatureModel) -> Gallery:
     return Gallery(tuple(kept_labels), tuple(kept_paths), np.stack(vectors), tuple(skipped))
 
 
-def identify(image: ImageSource, gallery: Gallery, model: FeatureModel, k: int = 5) -> Identification:
+def identify(image: ImageSource, gallery: Gallery, model: FeatureModel, k: int = 5) -> IdentifyAnswer:
     """Label ``image`` by a similarity-weighted vote of its ``k`` nearest gallery images."""
     query = model.encode_images([image])[0]
     sims = gallery.vectors @ query
@@ -116,7 +116,7 @@ def identify(image: ImageSource, gallery: Gallery, model: FeatureModel, k: int =
         note = "the gallery holds one identity, so the vote cannot pick between identities: judge by similarity"
     elif len(gallery.paths) < 2 * len(gallery.identities):
         note = "few gallery images per identity: add more photos of each for a reliable vote"
-    return Identification(label, votes[label] / sum(votes.values()), best, neighbours, note)
+    return IdentifyAnswer(label, votes[label] / sum(votes.values()), best, neighbours, note)
 
 
 class IdentifyRoute:
