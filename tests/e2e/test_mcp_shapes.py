@@ -17,8 +17,8 @@ pytest.importorskip("mcp")
 from tests.e2e.mcp_client import McpClient, mcp_server, structured
 from tests.helpers import run
 
-from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.scenes import ObjectSpec, make_scene
+from clipaware.eval.shapes import SHAPES_CLIP_PATH
+from clipaware.eval.shapes.scenes import ObjectSpec, make_scene
 
 SCENES = {
     "three-red-circles.png": [ObjectSpec("circle", "red", "small")] * 3

@@ -12,8 +12,8 @@ from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageErr
 from clipaware.lazy import Lazy
 from clipaware.library import Library, lazy_clip_model
 from clipaware.models.clip import ClipModel
-from clipaware.models.fixtures import save_tiny_model
 from clipaware.tasks.indexing import index_paths
+from clipaware.testing import save_tiny_model
 
 
 @pytest.fixture()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clipaware.query import analyze
-from clipaware.tasks.ask import RouteAnswer, combine, plan
+from clipaware.routes import RouteAnswer, plan
+from clipaware.tasks.ask import combine
 
 
 def _routes(query: str) -> list[dict]:

@@ -42,9 +42,9 @@ def eval_shapes_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Accuracy per task (count, relations, binding, negation): chance, CLIP-only and routed."""
+    from clipaware.eval.scoring import evaluate_shapes
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
     from clipaware.models.clip import ClipModel
-    from clipaware.world import SHAPES_CLIP_PATH
-    from clipaware.world.evaluate import evaluate_shapes
 
     name = model or str(SHAPES_CLIP_PATH)
     if via not in ("tasks", "ask"):
@@ -71,8 +71,8 @@ def _benchmark_command(benchmark: str, title: str) -> None:
         device: str | None = DEVICE_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
+        from clipaware.eval.scoring import evaluate_benchmark
         from clipaware.models.clip import ClipModel
-        from clipaware.world.evaluate import evaluate_benchmark
 
         clip = ClipModel.load(
             model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin

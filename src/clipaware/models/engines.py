@@ -3,9 +3,9 @@
 Every engine takes the same numpy inputs (preprocessed pixels; token ids and mask) and returns raw
 float32 features; :class:`~clipaware.models.clip.ClipModel` normalises them. PyTorch fp32 is the
 reference. Any other engine (ONNX fp32 or int8, PyTorch bf16 or int8) is first run on a small fixed input
-(:func:`probe_inputs`) and must give vectors with cosine ≥ :data:`MIN_COSINE` to the reference's, in both
-towers; otherwise it is refused with a warning and the next safer engine is tried (ONNX int8 → ONNX fp32
-→ PyTorch fp32). The verdict is remembered beside the ONNX files, so the check runs once per model.
+(:func:`probe_images`, :data:`PROBE_TEXTS`) and must give vectors with cosine ≥ :data:`MIN_COSINE` to the
+reference's, in both towers; otherwise it is refused with a warning and the next safer engine is tried
+(ONNX int8 → ONNX fp32 → PyTorch fp32). The verdict is remembered beside the ONNX files: the check runs once.
 """
 
 from __future__ import annotations

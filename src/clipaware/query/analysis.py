@@ -110,6 +110,10 @@ class NegatedTerm:
         return {"term": self.term, "cue": self.cue, "text": self.text}
 
 
+# Entity types CLIP cannot tell apart from their look-alikes (identity, not category).
+FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
+
+
 @dataclass(frozen=True)
 class Entity:
     """A named thing: person, make_model, breed, species, artwork, font, identify (a who/which question);
@@ -117,6 +121,11 @@ class Entity:
 
     text: str
     type: str
+
+    @property
+    def fine_grained(self) -> bool:
+        """Whether CLIP cannot verify it and a labelled gallery (the identify route) must."""
+        return self.type in FINE_GRAINED_TYPES
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "type": self.type}

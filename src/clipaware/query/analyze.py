@@ -1,6 +1,6 @@
 """``analyze(text)``: check one query for the five things CLIP cannot do, with no model at all.
 
-The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five detectors ->
+The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five limitation rules ->
 attach explanations and suggestions. Every stage looks only a few tokens around each position, so the time is
 linear in the query length; bad input is refused with a :class:`UsageError` that says what to do instead.
 """
@@ -35,7 +35,8 @@ from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
 from clipaware.query.language import ENGLISH, detect_language, not_english_note
-from clipaware.query.lexicon import get_lexicon, known_words
+from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicons import known_words
 from clipaware.query.negation import detect_negation
 from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize

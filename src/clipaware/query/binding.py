@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from clipaware.query.analysis import Action, Attribute, ObjectMention
 from clipaware.query.doc import Doc
-from clipaware.query.tokens import Token, singular
+from clipaware.query.tokens import Token
+from clipaware.words import singular
 
 _APPEARANCE_SUFFIXES = (
     "-haired",

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clipaware.query.analysis import FINE_GRAINED_TYPES
 from clipaware.query.doc import Doc
 
-# Entity types that make a query fine-grained; the others are recorded for the parse only.
-FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
 _POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 _TITLE_KIN = frozenset({"uncle", "aunt", "auntie", "grandma", "grandpa", "granny", "nana", "cousin"})
 _MODEL_SUFFIXES = frozenset({"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from clipaware.query.lexicon import get_lexicon, read_rows
+from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicons import read_rows
 from clipaware.query.tokens import tokenize
 
 CANONICAL = {
