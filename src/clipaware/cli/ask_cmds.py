@@ -8,7 +8,16 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DETECTOR_OPT, DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import (
+    DB_OPT,
+    DETECTOR_OPT,
+    DEVICE_OPT,
+    JSON_OPT,
+    MODEL_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+    STORE_OPT,
+)
 
 
 @app.command("ask")
@@ -26,14 +35,23 @@ def ask_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     device: str | None = DEVICE_OPT,
+    db: Path | None = DB_OPT,
+    store: str | None = STORE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP)."""
+    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP).
+
+    A person's name ("is Alice in this photo?") is answered from the faces of the index (--db, default the
+    nearest .clipaware.db) once they are indexed with --faces and named with `clipaware people name`.
+    """
     from clipaware.library import lazy_clip_model
+    from clipaware.models.faces import load_face_model
     from clipaware.tasks.ask import Toolkit, ask
+    from clipaware.tasks.people import PeopleContext
 
     clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)  # loaded if a route needs it
-    kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model)
+    people = PeopleContext.for_location(store or db, load_face_model)  # opened only if the query names someone
+    kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model, people=people)
     output.ask_answer(ask(image, query, kit=kit), as_json)
 
 

@@ -16,6 +16,8 @@ from clipaware.cli.options import (
     DETECTOR_OPT,
     DEVICE_OPT,
     EXACT_OPT,
+    FACE_DETECTOR_OPT,
+    FACES_OPT,
     FOLDER_OPT,
     GLOB_OPT,
     JSON_OPT,
@@ -52,9 +54,11 @@ def index_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     device: str | None = DEVICE_OPT,
+    faces: bool | None = FACES_OPT,
+    face_detector: str | None = FACE_DETECTOR_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Embed new and changed images under PATHS into the index; drop removed ones."""
+    """Embed new and changed images under PATHS into the index; drop removed ones (--faces: find people too)."""
     from clipaware.library import Library
     from clipaware.progress import progress_bar
     from clipaware.tasks.indexing import default_db_for, index_paths
@@ -62,7 +66,9 @@ def index_cmd(
     location = store or db or default_db_for(paths)
     opened = Library.open(location, model=model, runtime=runtime, precision=precision, device=device, create=True)
     with opened as library, progress_bar(not as_json, "indexing") as progress:
-        report = index_paths(library, paths, batch_size=batch_size, progress=progress, ray=ray)
+        report = index_paths(
+            library, paths, batch_size=batch_size, progress=progress, ray=ray, faces=faces, face_detector=face_detector
+        )
     output.index_report(report, as_json)
 
 

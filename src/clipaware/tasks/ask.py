@@ -27,6 +27,7 @@ from clipaware.tasks.regions import ObjectRef, find, rivals_of
 
 if TYPE_CHECKING:
     from clipaware.models.clip import ClipModel
+    from clipaware.tasks.people import PeopleContext
 
 # Relation words the analyzer emits that box geometry reads as one of its own relations.
 RELATION_ALIASES = {"near": "next_to", "beside": "next_to", "on": "on_top_of", "over": "above", "beneath": "under"}
@@ -208,6 +209,7 @@ class Toolkit:
         detector: str | Detector = "auto",
         gallery: str | Path | None = None,
         feature_model: str | None = None,
+        people: PeopleContext | None = None,
     ) -> None:
         if isinstance(clip, (str, Path)) or clip is None:
             raise TypeError("Toolkit takes a loaded ClipModel (or a Lazy one), not a name: load it at the door")
@@ -217,6 +219,7 @@ class Toolkit:
         self._features: Any = None
         self._gallery: Any = None
         self._lock = threading.RLock()
+        self.people = people  # an index's named people and the face model (issue 19), opened on first need
 
     @property
     def clip(self) -> ClipModel:
@@ -352,8 +355,25 @@ def _roles(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
 def _identify(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
     from clipaware.tasks.identify import GALLERY_HELP, identify
 
+    # --- people hook (issue 19): a person's name is answered from face descriptors when the index knows
+    # people; an unknown name raises UnknownPersonError (never CLIP), unless a --gallery may know it.
+    if step.args["type"] == "person" and kit.people is not None:
+        from clipaware.errors import UnknownPersonError
+        from clipaware.tasks.people import person_in_image
+
+        try:
+            match = person_in_image(image, step.args["entity"], kit.people)
+        except UnknownPersonError:
+            if kit.gallery_dir is None:
+                raise
+            match = None
+        if match is not None:
+            return RouteAnswer("people", step.text, match.answer, match.to_dict(), (match.model,))
+    # --- end of people hook
     if kit.gallery_dir is None:
         reason = f"'{step.args['entity']}' is a fine-grained identity that CLIP cannot verify; {GALLERY_HELP}"
+        if step.args["type"] == "person":
+            reason += "; for people, index faces (`clipaware index FOLDER --faces`) and name them (`clipaware people`)"
         return RouteAnswer("identify", step.text, None, {"reason": reason}, ())
     features, gallery = kit.gallery()
     result = identify(image, gallery, features)

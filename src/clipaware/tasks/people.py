@@ -224,9 +224,11 @@ class PeopleContext:
         return cls(open_people, load_model)
 
     @classmethod
-    def of_store(cls, store: Any, load_model: Callable[[str], FaceModel]) -> PeopleContext:
+    def of_store(cls, store: Callable[[], Any], load_model: Callable[[str], FaceModel]) -> PeopleContext:
+        """The people of an opened store (``store()`` is called on first need), if it keeps any."""
+
         def people() -> PeopleStore | None:
-            found = getattr(store, "people", None)
+            found = getattr(store(), "people", None)
             if not isinstance(found, PeopleStore) or (found.face_detector() is None and not found.people()):
                 return None
             return found
@@ -302,6 +304,10 @@ class PeopleHit:
     score: float
     faces: tuple[FaceRow, ...]
     ranked_by: str  # "clip" (CLIP similarity to the rest of the query) or "face" (detector score)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "score": round(self.score, 6), "ranked_by": self.ranked_by,
+                "faces": [f.to_dict() for f in self.faces]}  # fmt: skip
 
     def evidence(self, names: Sequence[str], rest: str) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = [
