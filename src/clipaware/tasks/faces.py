@@ -23,7 +23,7 @@ import numpy as np
 from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import content_hash, decode_image, read_file
 from clipaware.index.people import PeopleStore, ScanRecord
-from clipaware.models.faces import SAME_PERSON_DISTANCE, FaceModel, FaceScan, distances
+from clipaware.models.faces import DESCRIPTOR_DIM, SAME_PERSON_DISTANCE, FaceModel, FaceScan, distances
 from clipaware.pipeline import ordered_map
 from clipaware.progress import Report
 from clipaware.tasks.results import Skipped
@@ -144,47 +144,79 @@ def index_faces(
 
 
 def group_faces(people: PeopleStore, threshold: float = SAME_PERSON_DISTANCE) -> GroupReport:
-    """Give every ungrouped face a person: the nearest grouped face's, if closer than ``threshold``.
+    """Give every ungrouped face a person (see :func:`assign_people`); grouped faces never move.
 
-    Two faces of one photo are never put in the same person (one person appears once per photo).
-    Grouped faces never move. Unnamed people left without faces are dropped.
+    Unnamed people left without faces are dropped.
     """
-    if threshold <= 0:
-        raise UsageError("the grouping threshold must be above 0 (dlib's published value is 0.6)")
     new = people.faces(grouped=False)
     joined = created = 0
     if new:
         old = people.faces(grouped=True)
-        ref = [people.descriptors([f.id for f in old])]
-        owner: list[int] = [int(f.person_id) for f in old if f.person_id is not None]
-        in_photo: set[tuple[int, str]] = {(int(f.person_id), f.path) for f in old if f.person_id is not None}
+        labels = assign_people(
+            people.descriptors([f.id for f in old]),
+            [int(f.person_id or 0) for f in old],
+            [f.path for f in old],
+            people.descriptors([f.id for f in new]),
+            [f.path for f in new],
+            threshold,
+        )
+        real: dict[int, int] = {}
         assigned: dict[int, list[int]] = {}
-        new_descriptors = people.descriptors([f.id for f in new])
-        for face, descriptor in zip(new, new_descriptors, strict=True):
-            matrix = np.concatenate(ref) if len(ref) > 1 else ref[0]
-            ref = [matrix]
-            person = None
-            if len(matrix):
-                dist = distances(descriptor, matrix)[0]
-                for j in np.argsort(dist, kind="stable"):
-                    if dist[j] > threshold:
-                        break
-                    if (owner[j], face.path) not in in_photo:
-                        person = owner[j]
-                        break
-            if person is None:
-                person = people.new_person()
+        for face, label in zip(new, labels, strict=True):
+            if label < 0 and label not in real:
+                real[label] = people.new_person()
                 created += 1
-            else:
-                joined += 1
-            assigned.setdefault(person, []).append(face.id)
-            in_photo.add((person, face.path))
-            owner.append(person)
-            ref.append(descriptor.reshape(1, -1))
+            joined += label >= 0
+            assigned.setdefault(real.get(label, label), []).append(face.id)
         for person, face_ids in assigned.items():
             people.assign(face_ids, person)
     people.drop_empty_unnamed()
     return GroupReport(len(new), joined, created)
+
+
+def assign_people(
+    known: np.ndarray,
+    owners: Sequence[int],
+    known_paths: Sequence[str],
+    new: np.ndarray,
+    new_paths: Sequence[str],
+    threshold: float = SAME_PERSON_DISTANCE,
+) -> list[int]:
+    """The person of each new face, in order: incremental nearest-neighbour grouping.
+
+    A face joins the person owning its nearest face (known faces and the new faces placed before it)
+    when that face is closer than ``threshold``, but never a person already in the same photo (one
+    person appears once per photo); otherwise it starts a new person, numbered -1, -2, … here.
+    """
+    if threshold <= 0:
+        raise UsageError("the grouping threshold must be above 0 (dlib's published value is 0.6)")
+    dim = new.shape[-1] if len(new) else DESCRIPTOR_DIM
+    matrix = np.empty((len(known) + len(new), dim), np.float32)  # known faces, then each placed new face
+    matrix[: len(known)] = np.asarray(known, dtype=np.float32).reshape(-1, dim)
+    filled = len(known)
+    owner = [int(o) for o in owners]
+    in_photo = set(zip(owner, known_paths, strict=True))
+    labels: list[int] = []
+    fresh = 0
+    for descriptor, path in zip(new, new_paths, strict=True):
+        person = None
+        if filled:
+            dist = distances(descriptor, matrix[:filled])[0]
+            for j in np.argsort(dist, kind="stable"):
+                if dist[j] > threshold:
+                    break
+                if (owner[j], path) not in in_photo:
+                    person = owner[j]
+                    break
+        if person is None:
+            fresh += 1
+            person = -fresh
+        labels.append(person)
+        in_photo.add((person, path))
+        owner.append(person)
+        matrix[filled] = descriptor
+        filled += 1
+    return labels
 
 
 def face_model_for(people: PeopleStore, choice: str | None, load: Callable[[str], FaceModel]) -> FaceModel:
