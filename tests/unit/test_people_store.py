@@ -138,6 +138,8 @@ def test_schema_v4_adds_the_face_tables(index: ImageIndex) -> None:
         ("photos of Alice", ["Alice"], ""),
         ("pictures of Alice and Bob skiing", ["Alice", "Bob"], "skiing"),
         ("Alice's birthday cake", ["Alice"], "birthday cake"),
+        ("is Alice in this photo?", ["Alice"], ""),
+        ("Alice in Paris", ["Alice"], "in Paris"),
     ],
 )
 def test_rest_of_query_drops_the_names_and_photo_words(query: str, names: list[str], rest: str) -> None:

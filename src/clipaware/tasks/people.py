@@ -282,6 +282,9 @@ FILLER = frozenset(
 )  # fmt: skip
 
 
+PREPOSITIONS = frozenset({"in", "with"})
+
+
 def rest_of_query(query: str, names: Sequence[str]) -> str:
     """The query without the people's names and the words around them that only point at photos.
 
@@ -291,7 +294,7 @@ def rest_of_query(query: str, names: Sequence[str]) -> str:
     for name in sorted(names, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", " ", text, flags=re.IGNORECASE)
     words = re.findall(r"[\w'-]+", text)
-    while words and words[0].lower() in FILLER:
+    while words and words[0].lower() in FILLER - PREPOSITIONS:  # "Alice in Paris" keeps "in Paris"
         words.pop(0)
     while words and words[-1].lower() in FILLER:
         words.pop()
