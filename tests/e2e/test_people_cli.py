@@ -139,3 +139,12 @@ def test_no_faces_turns_the_remembered_setting_off(env, tmp_path, capsys, monkey
     assert code == 0 and json.loads(out)["faces"] is None
     code, out, _ = run(capsys, monkeypatch, "index", folder, "--db", db, "--json")
     assert json.loads(out)["faces"] is None  # stays off
+
+
+def test_how_many_faces_is_counted_by_the_face_detector(env, tmp_path, capsys, monkeypatch) -> None:
+    folder = _folder(tmp_path / "photos", ("astronaut/crop(120, 30, 320, 230)", "negative/coffee"))
+    for name, expected in (("crop.jpg", 1), ("coffee.jpg", 0)):
+        code, out, err = run(capsys, monkeypatch, "ask", folder / name, "how many faces?", "--json")
+        assert code == 0, err
+        answer = json.loads(out)
+        assert answer["answer"] == expected and answer["evidence"][0]["models"] == ["dlib hog"]

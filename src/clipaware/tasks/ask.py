@@ -269,6 +269,17 @@ def run_step(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
     a = step.args
     if step.route == "count":
         target = a["target"]
+        # --- people hook (issue 19): faces are counted by dlib's face detector ("how many faces?"); in an
+        # index with faces on, a count of people carries the faces seen as a second opinion
+        faces = None
+        if target.noun in ("face", "person") and not target.attributes:
+            from clipaware.tasks.people import count_faces
+
+            faces = count_faces(image, kit.people, a["op"], a["value"], only_with_faces=target.noun == "person")
+        if faces is not None and target.noun == "face":
+            answer = faces.count if a["op"] == "ask" else faces.holds
+            return RouteAnswer("count", step.text, answer, faces.to_dict(), (faces.model,))
+        # --- end of people hook
         det = kit.detector([target.noun])
         model = kit.clip if target.attributes else None
         result = count_objects(
@@ -276,7 +287,11 @@ def run_step(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
         )
         answer: Any = result.count if a["op"] == "ask" else result.holds
         models = (kit.detector_name([target.noun]),) + ((kit.clip.name,) if model else ())
-        return RouteAnswer("count", step.text, answer, result.to_dict(), models)
+        evidence = result.to_dict()
+        if faces is not None:
+            evidence.update(faces_seen=faces.count, face_model=faces.model)
+            models += (faces.model,)
+        return RouteAnswer("count", step.text, answer, evidence, models)
     if step.route == "relate":
         refs = [a["subject"], a["object"]] + ([a["second"]] if "second" in a else [])
         nouns = [r.noun for r in refs]

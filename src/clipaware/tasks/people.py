@@ -373,3 +373,40 @@ def people_paths_matching(store: Any, paths: Sequence[str], filters: Filters) ->
         rows = store.conn.execute(f"SELECT path FROM images WHERE path IN ({marks}) AND {where}", [*part, *params])
         out.extend(r[0] for r in rows)
     return out
+
+
+@dataclass(frozen=True)
+class FaceCount:
+    """Faces in one image by the face detector: described ones plus those too small to describe."""
+
+    count: int
+    described: tuple[tuple[int, int, int, int], ...]
+    small: int
+    op: str
+    value: int | None
+    holds: bool | None
+    model: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"target": "face", "count": self.count, "op": self.op, "value": self.value, "holds": self.holds,
+                "boxes": [list(b) for b in self.described], "small_faces": self.small}  # fmt: skip
+
+
+def count_faces(
+    image: Image.Image, context: PeopleContext | None, op: str, value: int | None, *, only_with_faces: bool = False
+) -> FaceCount | None:
+    """How many faces ``image`` holds (dlib), or None when the face models are not installed here.
+
+    ``only_with_faces``: None also unless the context's index has faces on (a second opinion that costs
+    a detector pass per image is only paid by those who asked for faces).
+    """
+    from clipaware.models.faces import faces_available
+    from clipaware.tasks.count import satisfies
+
+    if context is None or faces_available() is not None or (only_with_faces and context.people is None):
+        return None
+    model = context.model
+    scan = model.scan(image)
+    count = len(scan.faces) + scan.small
+    boxes = tuple(f.box for f in scan.faces)
+    return FaceCount(count, boxes, scan.small, op, value, satisfies(count, op, value), f"dlib {model.detector}")
