@@ -9,7 +9,8 @@ import pytest
 
 from clipaware.errors import UnknownPersonError, UsageError
 from clipaware.index.people import ScanRecord
-from clipaware.index.sqlite import SCHEMA_VERSION, ImageIndex, NewEmbedding
+from clipaware.index.sqlite import SCHEMA_VERSION, ImageIndex
+from clipaware.index.store import NewEmbedding
 from clipaware.models.faces import FoundFace
 from clipaware.tasks.faces import assign_people, group_faces
 from clipaware.tasks.people import (

@@ -14,6 +14,7 @@ from clipaware.cli.options import (
     DEVICE_OPT,
     JSON_OPT,
     MODEL_OPT,
+    ONNX_CACHE_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -34,6 +35,7 @@ def ask_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     device: str | None = DEVICE_OPT,
     db: Path | None = DB_OPT,
     store: str | None = STORE_OPT,
@@ -49,7 +51,9 @@ def ask_cmd(
     from clipaware.tasks.ask import Toolkit, ask
     from clipaware.tasks.people import PeopleContext
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)  # loaded if a route needs it
+    clip = lazy_clip_model(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+    )  # loaded if a route needs it
     people = PeopleContext.for_location(store or db, load_face_model)  # opened only if the query names someone
     kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model, people=people)
     output.ask_answer(ask(image, query, kit=kit), as_json)
@@ -64,6 +68,7 @@ def diagnose_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -72,5 +77,5 @@ def diagnose_cmd(
     from clipaware.tasks.ask import Toolkit
     from clipaware.tasks.diagnose import diagnose
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)
+    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
     output.diagnosis(diagnose(image, query, kit=Toolkit(clip, detector=detector), out=out_path), as_json)

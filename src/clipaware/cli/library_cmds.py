@@ -12,6 +12,7 @@ import typer
 from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import (
+    ANN_THRESHOLD_OPT,
     DB_OPT,
     DETECTOR_OPT,
     DEVICE_OPT,
@@ -27,6 +28,7 @@ from clipaware.cli.options import (
     MOD_AFTER_OPT,
     MOD_BEFORE_OPT,
     MODEL_OPT,
+    ONNX_CACHE_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -53,6 +55,8 @@ def index_cmd(
     ),
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     faces: bool | None = FACES_OPT,
     face_detector: str | None = FACE_DETECTOR_OPT,
@@ -64,7 +68,16 @@ def index_cmd(
     from clipaware.tasks.indexing import default_db_for, index_paths
 
     location = store or db or default_db_for(paths)
-    opened = Library.open(location, model=model, runtime=runtime, precision=precision, device=device, create=True)
+    opened = Library.open(
+        location,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+        create=True,
+    )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
         report = index_paths(
             library, paths, batch_size=batch_size, progress=progress, ray=ray, faces=faces, face_detector=face_detector
@@ -96,6 +109,8 @@ def search_cmd(
     min_height: int | None = MIN_H_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -114,7 +129,15 @@ def search_cmd(
         min_width=min_width,
         min_height=min_height,
     )
-    with Library.open(store or db, model=model, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+    ) as library:
         if routed:
             from clipaware.tasks.routed import routed_search
 
@@ -141,6 +164,8 @@ def similar_cmd(
     folder: Path | None = FOLDER_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -149,7 +174,14 @@ def similar_cmd(
     from clipaware.library import Library
     from clipaware.tasks.search import similar
 
-    with Library.open(store or db, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+    ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)
     output.hits(hits, as_json, f"similar to {image}")

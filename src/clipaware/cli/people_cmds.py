@@ -27,7 +27,7 @@ THRESHOLD_OPT = typer.Option(
 
 
 def _open(db: Path | None, store: str | None):  # type: ignore[no-untyped-def]
-    from clipaware.index.store import open_store
+    from clipaware.index.stores import open_store
     from clipaware.tasks.faces import people_of
 
     opened = open_store(store or db)

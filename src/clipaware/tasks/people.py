@@ -208,7 +208,7 @@ class PeopleContext:
         """The people of the index at ``location`` (default: the nearest ``.clipaware.db``), if it has any."""
 
         def open_people() -> PeopleStore | None:
-            from clipaware.index.store import open_store
+            from clipaware.index.stores import open_store
 
             try:
                 store = open_store(location)
