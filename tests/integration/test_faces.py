@@ -127,3 +127,76 @@ def test_a_run_interrupted_mid_pass_loses_nothing_and_the_next_finishes(tmp_path
         ours = sorted((f.path, f.box) for f in index.people.faces())
         theirs = sorted((f.path, f.box) for f in other.people.faces())
     assert ours == theirs and clean.faces is not None and clean.faces.faces == len(ours)
+
+
+@pytest.mark.slow  # ~1-3 min on the shared 2-core machine (real processes, real SIGKILLs); CI runs it explicitly
+def test_sigkill_during_the_face_pass_never_corrupts_and_resumes(tiny_clip_dir: Path, tmp_path: Path) -> None:
+    import os
+    import random
+    import signal
+    import sqlite3
+    import time
+
+    from tests.integration.test_crash import Zygote
+
+    from clipaware.index.sqlite import ImageIndex
+    from clipaware.world.faces import face_set
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photos = [p for p in face_set() if p.person == "eileen_collins"]
+
+    def add(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            photos[i].image.save(folder / f"face{i:02d}.jpg", quality=90)
+
+    add(0, 8)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[2] / "src"), env.get("PYTHONPATH", "")])
+    zygote = Zygote(env)
+    db = tmp_path / "index.db"
+    argv = ["index", str(folder), "--db", str(db), "--model", str(tiny_clip_dir), "--faces", "--json"]
+
+    def scanned() -> dict[str, list[tuple]]:
+        if not db.exists() or ImageIndex.is_blank(db):
+            return {}
+        conn = sqlite3.connect(db)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            marks = dict(conn.execute("SELECT path, faces FROM face_scans").fetchall())
+            rows = conn.execute("SELECT path, x0, y0, x1, y1, descriptor FROM faces ORDER BY id").fetchall()
+        finally:
+            conn.close()
+        out: dict[str, list[tuple]] = {path: [] for path in marks}
+        for path, *face in rows:
+            out[path].append(tuple(face))
+        for path, count in marks.items():
+            assert len(out[path]) == count, f"{path}: scan mark and faces disagree (a half-written image)"
+        return out
+
+    try:
+        start = time.perf_counter()
+        assert zygote.run([*argv[:3], str(tmp_path / "calibration.db"), *argv[4:]], kill_after=None) == 0
+        full = time.perf_counter() - start
+        rnd = random.Random(11)
+        kills, before, added = 0, {}, 8
+        for _ in range(6):
+            kills += zygote.run(argv, kill_after=rnd.uniform(0.2 * full, 0.8 * full)) == signal.SIGKILL
+            now = scanned()
+            for path, faces in before.items():  # what was committed is never redone or lost
+                assert now.get(path) == faces, path
+            before = now
+            add(added, 2)  # more work for the next run, so kills keep landing mid-run
+            added += 2
+        assert kills >= 3, f"only {kills} of 6 runs were killed mid-way"
+        assert zygote.run(argv, kill_after=None) == 0
+        assert zygote.run([*argv[:3], str(tmp_path / "clean.db"), *argv[4:]], kill_after=None) == 0
+    finally:
+        zygote.close()
+    final = scanned()
+    assert set(final) == {str(p) for p in folder.glob("*.jpg")}
+    with ImageIndex.open(db) as index, ImageIndex.open(tmp_path / "clean.db") as other:
+        assert sorted((f.path, f.box) for f in index.people.faces()) == sorted(
+            (f.path, f.box) for f in other.people.faces()
+        )
+        assert index.people.faces(grouped=False) == []
