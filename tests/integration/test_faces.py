@@ -200,3 +200,23 @@ def test_sigkill_during_the_face_pass_never_corrupts_and_resumes(tiny_clip_dir: 
             (f.path, f.box) for f in other.people.faces()
         )
         assert index.people.faces(grouped=False) == []
+
+
+def test_an_image_the_face_model_cannot_take_is_reported_not_fatal(tmp_path: Path, tiny_clip_dir, hog) -> None:
+    from tests.helpers import index_folder
+
+    folder = _faces_folder(tmp_path / "photos")
+
+    class Picky:
+        name, detector = hog.name, hog.detector
+
+        def scan(self, image):
+            if image.width < 400:
+                raise RuntimeError("Unsupported image type")  # what dlib raises on pixels it cannot use
+            return hog.scan(image)
+
+    report = index_folder([folder], db=tmp_path / "x.db", model=str(tiny_clip_dir), faces=True,
+                          face_model=lambda _: Picky())  # fmt: skip
+    assert report.faces is not None
+    assert [s.reason for s in report.faces.skipped] == ["faces: RuntimeError: Unsupported image type"]
+    assert report.faces.scanned == 3 and report.added == 4

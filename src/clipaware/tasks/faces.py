@@ -128,6 +128,8 @@ def index_faces(
             return _Read(path, sha_now, model.scan(decode_image(data, path).image))
         except ImageLoadError as exc:
             return _Read(path, sha, None, f"faces: {exc.reason}")
+        except (RuntimeError, ValueError, MemoryError) as exc:  # dlib on pixels it cannot take: skip, never crash
+            return _Read(path, sha, None, f"faces: {type(exc).__name__}: {exc}")
 
     for done, item in enumerate(ordered_map(read, need_detector, workers=workers, ahead=4), 1):
         if item.scan is None:
