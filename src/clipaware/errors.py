@@ -45,3 +45,14 @@ class ModelMismatchError(ClipawareError):
     """A query asked for a model other than the one the index was built with."""
 
     exit_code = 2
+
+
+class UnknownPersonError(UsageError):
+    """A query or command named a person the index does not know (never answered by CLIP instead)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"no person named {name!r} in this index; name one with `clipaware people name ID {name!r}` "
+            f"(`clipaware people` lists the IDs)"
+        )
+        self.name = name

@@ -144,8 +144,17 @@ class Library:
         with self._toolkits_lock:
             kit = self._toolkits.get(key)
             if kit is None:
+                from clipaware.models.faces import load_face_model
+                from clipaware.routes.people import PeopleContext
+
+                people = PeopleContext.of_store(lambda: self.store, load_face_model)  # issue 19: named people
                 kit = Toolkit(
-                    self._model, detector=detector, gallery=gallery, feature_model=feature_model, shelf=self._shelf
+                    self._model,
+                    detector=detector,
+                    gallery=gallery,
+                    feature_model=feature_model,
+                    people=people,
+                    shelf=self._shelf,
                 )
                 self._toolkits[key] = kit
             return kit

@@ -9,6 +9,7 @@ import typer
 from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import (
+    DB_OPT,
     DETECTOR_OPT,
     DEVICE_OPT,
     JSON_OPT,
@@ -17,6 +18,7 @@ from clipaware.cli.options import (
     ORT_SPIN_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
+    STORE_OPT,
 )
 
 
@@ -37,16 +39,25 @@ def ask_cmd(
     onnx_cache: Path | None = ONNX_CACHE_OPT,
     ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
+    db: Path | None = DB_OPT,
+    store: str | None = STORE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP)."""
+    """Answer QUERY about IMAGE through the route it needs (count, relate, bind, negate, identify, CLIP).
+
+    A person's name ("is Alice in this photo?") is answered from the faces of the index (--db, default the
+    nearest .clipaware.db) once they are indexed with --faces and named with `clipaware people name`.
+    """
     from clipaware.library import lazy_clip_model
+    from clipaware.models.faces import load_face_model
+    from clipaware.routes.people import PeopleContext
     from clipaware.tasks.ask import Toolkit, ask
 
     clip = lazy_clip_model(
         model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
     )  # loaded if a route needs it
-    kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model)
+    people = PeopleContext.for_location(store or db, load_face_model)  # opened only if the query names someone
+    kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model, people=people)
     output.ask_answer(ask(image, query, kit=kit), as_json)
 
 

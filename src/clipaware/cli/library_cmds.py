@@ -17,6 +17,8 @@ from clipaware.cli.options import (
     DETECTOR_OPT,
     DEVICE_OPT,
     EXACT_OPT,
+    FACE_DETECTOR_OPT,
+    FACES_OPT,
     FOLDER_OPT,
     GLOB_OPT,
     JSON_OPT,
@@ -58,9 +60,11 @@ def index_cmd(
     ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
+    faces: bool | None = FACES_OPT,
+    face_detector: str | None = FACE_DETECTOR_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Embed new and changed images under PATHS into the index; drop removed ones."""
+    """Embed new and changed images under PATHS into the index; drop removed ones (--faces: find people too)."""
     from clipaware.library import Library
     from clipaware.progress import progress_bar
     from clipaware.tasks.indexing import default_db_for, index_paths
@@ -78,7 +82,9 @@ def index_cmd(
         create=True,
     )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
-        report = index_paths(library, paths, batch_size=batch_size, progress=progress, ray=ray)
+        report = index_paths(
+            library, paths, batch_size=batch_size, progress=progress, ray=ray, faces=faces, face_detector=face_detector
+        )
     output.index_report(report, as_json)
 
 

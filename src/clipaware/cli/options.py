@@ -77,6 +77,14 @@ DEVICE_OPT = typer.Option(
     envvar="CLIPAWARE_DEVICE",
     help="PyTorch device for the CLIP model, e.g. cpu or cuda:0 (default: CUDA when present, else CPU).",
 )
+FACES_OPT = typer.Option(
+    None,
+    "--faces/--no-faces",
+    help="Find, describe and group faces (dlib; remembered by the index, off unless asked). --no-faces stops it.",
+)
+FACE_DETECTOR_OPT = typer.Option(
+    None, "--face-detector", help="hog (default: frontal faces, fast) or cnn (more poses, ~100x slower on CPU)."
+)
 ONNX_CACHE_OPT = typer.Option(
     None,
     "--onnx-cache",

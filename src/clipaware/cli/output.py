@@ -80,6 +80,8 @@ def index_report(report: Any, as_json: bool) -> None:
     )
     for item in report.skipped:
         out.print(f"  [yellow]skipped[/] {lit(item.path)}: {lit(item.reason)}")
+    if getattr(report, "faces", None) is not None:
+        face_report(report.faces)
 
 
 def hits(found: list[Any], as_json: bool, title: str) -> None:
@@ -308,3 +310,46 @@ def eval_report(report: Any, as_json: bool) -> None:
             out.print(f"[dim]{lit(row.task)}: routed not available ({lit(row.routed_note)})[/]")
         if row.skipped:
             err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)", markup=False)
+
+
+# ------------------------------------------------------------------------------------------- people
+def face_report(report: Any) -> None:
+    g = report.grouping
+    small = f", {report.small} too small (skipped)" if report.small else ""
+    out.print(
+        f"faces ({lit(report.detector)}): {report.scanned} images scanned, {report.copied} copied from identical "
+        f"files, {report.faces} faces found{small}; {g.joined} joined known people, {g.new_people} new people"
+    )
+    for item in report.skipped:
+        out.print(f"  [yellow]skipped[/] {lit(item.path)}: {lit(item.reason)}")
+
+
+def people_list(found: list[Any], counts: dict[str, int], as_json: bool) -> None:
+    if as_json:
+        emit_json({"people": [p.to_dict() for p in found], **counts})
+        return
+    if not found:
+        out.print("no people yet: index with `clipaware index FOLDER --faces`")
+        return
+    out.print(f"[bold]{len(found)} people[/] ({counts['faces']} faces in {counts['images_scanned']} images scanned)")
+    for person in found:
+        name = person.name if person.name is not None else "(unnamed)"
+        face = person.representative
+        where = f"  e.g. {face.path} at {list(face.box)}" if face is not None else ""
+        out.print(f"{person.id:>5}  {name}  {person.faces} faces in {person.images} images{where}", markup=False)
+
+
+def person_faces(person: Any, faces: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json({"id": person.id, "name": person.name, "faces": [f.to_dict() for f in faces]})
+        return
+    out.print(f"[bold]person {person.id}[/] {lit(person.name or '(unnamed)')}: {len(faces)} faces")
+    for face in faces:
+        out.print(f"  face {face.id:>5}  {face.path}  box {list(face.box)}  score {face.score:.2f}", markup=False)
+
+
+def person_changed(message: str, payload: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(message, markup=False)

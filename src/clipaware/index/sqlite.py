@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from clipaware.index.ann import (
 from clipaware.index.ann import kind_for as ann_kind_for
 from clipaware.index.filters import Filters
 from clipaware.index.store import IndexedFile, NewEmbedding
+
+if TYPE_CHECKING:
+    from clipaware.index.people import SqlitePeople
 
 DEFAULT_DB_NAME = ".clipaware.db"
 
@@ -89,6 +93,42 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     );
     """,
     _v3_float16_generations,
+    # v4: faces (issue 19), computed only for an index that asked for them (`index --faces`, remembered in
+    # meta 'faces'). A face belongs to an image by path, like every other per-image fact, and records the
+    # content hash it was computed from; ``face_scans`` marks each image whose faces are done (also when it
+    # has none), so a re-index scans only new content. ``people`` hold the names; ``pinned`` faces were
+    # placed by a person (split) and are never moved by clustering.
+    """
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT UNIQUE COLLATE NOCASE,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE faces (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        x0 INTEGER NOT NULL,
+        y0 INTEGER NOT NULL,
+        x1 INTEGER NOT NULL,
+        y1 INTEGER NOT NULL,
+        score REAL NOT NULL,
+        descriptor BLOB NOT NULL,
+        person_id INTEGER REFERENCES people (id),
+        pinned INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX faces_path ON faces (path);
+    CREATE INDEX faces_person ON faces (person_id);
+    CREATE TABLE face_scans (
+        path TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        model TEXT NOT NULL,
+        faces INTEGER NOT NULL,
+        small INTEGER NOT NULL,
+        scanned_at REAL NOT NULL
+    );
+    CREATE INDEX face_scans_sha256 ON face_scans (sha256);
+    """,
 )
 VECTOR_DTYPE = np.float16
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -573,7 +613,18 @@ class ImageIndex:
         with self.conn:
             self._bump()
             cur = self.conn.executemany("DELETE FROM images WHERE path = ?", [(p,) for p in paths])
-        return cur.rowcount if cur.rowcount is not None else 0
+            removed = cur.rowcount if cur.rowcount is not None else 0
+            # a removed image takes its faces with it, in the same transaction (a person may be left empty)
+            self.conn.executemany("DELETE FROM faces WHERE path = ?", [(p,) for p in paths])
+            self.conn.executemany("DELETE FROM face_scans WHERE path = ?", [(p,) for p in paths])
+        return removed
+
+    @property
+    def people(self) -> SqlitePeople:
+        """The faces and people kept in this index (empty tables until `index --faces`)."""
+        from clipaware.index.people import SqlitePeople
+
+        return SqlitePeople(self.conn)
 
     def _blob(self, vector: np.ndarray) -> bytes:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)

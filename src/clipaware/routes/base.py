@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
+from clipaware.errors import UsageError
 from clipaware.models.detect import Detector
 from clipaware.query import QueryAnalysis
 from clipaware.query.lexicon import get_lexicon
@@ -76,6 +77,7 @@ class Toolkit(Protocol):
     """The models a route may need, loaded once and reused across steps and images."""
 
     gallery_dir: Any
+    people: Any  # an index's named people and its face model (routes.people.PeopleContext), or None
 
     @property
     def clip(self) -> Any: ...
@@ -150,3 +152,22 @@ def locate(image: Image.Image, ref: ObjectRef, kit: Toolkit) -> tuple[list[Regio
 def detector_models(kit: Toolkit, nouns: Sequence[str], with_clip: bool) -> tuple[str, ...]:
     """The names of the models a detector route used: the detector, and CLIP when it judged attributes."""
     return (kit.detector_name(nouns),) + ((kit.clip.name,) if with_clip else ())
+
+
+# How a count is constrained: "how many" (ask), "exactly three", "at least two", "at most one", "about ten".
+OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
+
+
+def satisfies(count: int, op: str, value: int | None) -> bool | None:
+    """Whether ``count`` meets the constraint; "approx" allows ±max(1, 20 %)."""
+    if op == "ask" or value is None:
+        return None
+    if op == "exact":
+        return count == value
+    if op == "at_least":
+        return count >= value
+    if op == "at_most":
+        return count <= value
+    if op == "approx":
+        return abs(count - value) <= max(1, round(0.2 * value))
+    raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")

@@ -14,10 +14,8 @@ from PIL import Image
 
 from clipaware.errors import UsageError
 from clipaware.query import QueryAnalysis
-from clipaware.routes.base import Refs, RouteAnswer, Step, Toolkit, locate, ref_for
+from clipaware.routes.base import OPERATORS, Refs, RouteAnswer, Step, Toolkit, locate, ref_for, satisfies
 from clipaware.routes.regions import ObjectRef, Region
-
-OPERATORS = ("ask", "exact", "at_least", "at_most", "approx")
 
 
 @dataclass(frozen=True)
@@ -42,21 +40,6 @@ class CountAnswer:
             "counted": [r.to_dict() for r in self.counted],
             "rejected": [r.to_dict() for r in self.rejected],
         }
-
-
-def satisfies(count: int, op: str, value: int | None) -> bool | None:
-    """Whether ``count`` meets the constraint; "approx" allows ±max(1, 20 %)."""
-    if op == "ask" or value is None:
-        return None
-    if op == "exact":
-        return count == value
-    if op == "at_least":
-        return count >= value
-    if op == "at_most":
-        return count <= value
-    if op == "approx":
-        return abs(count - value) <= max(1, round(0.2 * value))
-    raise UsageError(f"unknown count constraint {op!r}; expected one of {', '.join(OPERATORS)}")
 
 
 def count_regions(
@@ -85,7 +68,23 @@ class CountRoute:
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
         target, op = step.args["target"], step.args["op"]
+        # Faces are counted by the face detector ("how many faces?"); in an index with faces on, a count of
+        # people carries the faces seen as a second opinion (clipaware index --faces).
+        faces = None
+        if target.noun in ("face", "person") and not target.attributes:
+            from clipaware.routes.people import count_faces
+
+            faces = count_faces(
+                image, getattr(kit, "people", None), op, step.args["value"], only_with_faces=target.noun == "person"
+            )
+        if faces is not None and target.noun == "face":
+            answer = faces.count if op == "ask" else faces.holds
+            return RouteAnswer(self.name, step.text, answer, faces.to_dict(), (faces.model,), faces)
         regions, models = locate(image, target, kit)
         result = count_regions(target, regions, op, step.args["value"])
         answer = result.count if op == "ask" else result.holds
-        return RouteAnswer(self.name, step.text, answer, result.to_dict(), models, result)
+        evidence = result.to_dict()
+        if faces is not None:
+            evidence.update(faces_seen=faces.count, face_model=faces.model)
+            models = (*models, faces.model)
+        return RouteAnswer(self.name, step.text, answer, evidence, models, result)

@@ -135,8 +135,27 @@ class IdentifyRoute:
         ]
 
     def run(self, step: Step, image: Image.Image, kit: Toolkit) -> RouteAnswer:
+        people = getattr(kit, "people", None)
+        if step.args["type"] == "person" and people is not None:
+            # A person's name is answered from face descriptors when the index knows people; an unknown name
+            # is an error that says how to name someone (never CLIP), unless a --gallery may know it.
+            from clipaware.errors import UnknownPersonError
+            from clipaware.routes.people import person_in_image
+
+            try:
+                match = person_in_image(image, step.args["entity"], people)
+            except UnknownPersonError:
+                if kit.gallery_dir is None:
+                    raise
+                match = None
+            if match is not None:
+                return RouteAnswer("people", step.text, match.answer, match.to_dict(), (match.model,), match)
         if kit.gallery_dir is None:
             reason = f"'{step.args['entity']}' is a fine-grained identity that CLIP cannot verify; {GALLERY_HELP}"
+            if step.args["type"] == "person":
+                reason += (
+                    "; for people, index faces (`clipaware index FOLDER --faces`) and name them (`clipaware people`)"
+                )
             return RouteAnswer(self.name, step.text, None, {"reason": reason}, ())
         features, gallery = kit.gallery()
         result = identify(image, gallery, features)

@@ -25,6 +25,7 @@ from clipaware.routes import RouteAnswer
 
 if TYPE_CHECKING:
     from clipaware.models.clip import ClipModel
+    from clipaware.routes.people import PeopleContext
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,14 @@ class Toolkit:
         feature_model: str | None = None,
         *,
         shelf: Shelf | None = None,
+        people: PeopleContext | None = None,
     ) -> None:
         if isinstance(clip, (str, Path)) or clip is None:
             raise TypeError("Toolkit takes a loaded ClipModel (or a Lazy one), not a name: load it at the door")
         self._clip = clip if isinstance(clip, Lazy) else Lazy.of(clip)
         self._detector_choice, self.gallery_dir, self.feature_name = detector, gallery, feature_model
         self._shelf = shelf if shelf is not None else Shelf()  # an opened library shares one across toolkits
+        self.people = people  # an index's named people and the face model, opened on first need
 
     @property
     def clip(self) -> ClipModel:

@@ -130,4 +130,15 @@ def run_doctor(
         Check("cached models", True, ", ".join(cached) if cached else "none of the registry models are cached")
     )
     checks.append(_default_model_check(model or default_model_name(), runtime, precision, onnx_cache))
+    checks.append(_faces_check())
     return DoctorReport(tuple(checks))
+
+
+def _faces_check() -> Check:
+    """Optional: dlib and its face models for `index --faces` / `people` (issue 19)."""
+    from clipaware.models.faces import faces_available, models_folder
+
+    missing = faces_available()
+    if missing:
+        return Check("face models", False, f"optional, for index --faces: {missing}")
+    return Check("face models", True, f"dlib + {models_folder()} (HOG and CNN detectors, 5-point landmarks, ResNet)")

@@ -22,19 +22,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image
 
 from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import IMAGE_SUFFIXES, Skipped, content_hash, decode_image, read_file
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
 from clipaware.index.store import IndexedFile, NewEmbedding
+from clipaware.lazy import Lazy
+from clipaware.models.faces import DESCRIPTOR_MODEL, FaceScan
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
 
 if TYPE_CHECKING:
+    from clipaware.index.store import VectorStore
     from clipaware.library import Library
     from clipaware.models.clip import ClipModel
+    from clipaware.models.faces import FaceModel
+    from clipaware.tasks.faces import FaceIndexReport
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,12 @@ class IndexReport:
     unchanged: int
     skipped: tuple[Skipped, ...]
     ann: dict[str, object] | None = None  # the ANN file brought up to date (large SQLite indexes only)
+    faces: FaceIndexReport | None = None  # the face pass, when faces are on for this index
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ann": self.ann,
+            "faces": self.faces.to_dict() if self.faces is not None else None,
             "db": self.db,
             "model": self.model,
             "added": self.added,
@@ -152,6 +160,9 @@ def index_paths(
     batch_size: int | None = None,
     progress: Report | None = None,
     ray: str | None = None,
+    faces: bool | None = None,
+    face_detector: str | None = None,
+    face_model: Callable[[str], FaceModel] | None = None,
 ) -> IndexReport:
     """Bring ``library`` (opened with ``create=True``) up to date with the images under ``paths``.
 
@@ -161,6 +172,11 @@ def index_paths(
     changed files are read and embedded. ``ray`` (a Ray address, or ``"local"`` to start one here)
     decodes and embeds on a Ray cluster instead of in this process; everything else (what to embed,
     what to write) stays the same.
+
+    ``faces`` (issue 19): True turns the face pass on for this index and remembers it, False turns it off
+    (the faces already found are kept until forgotten), None does what the index remembers (off for a new
+    index: without ``--faces`` no face is ever computed). ``face_detector`` is ``hog`` (default) or
+    ``cnn``; ``face_model`` loads the face model for a detector name, called only when a face must be found.
     """
     if not paths:
         raise UsageError("give at least one folder or image file to index")
@@ -169,6 +185,10 @@ def index_paths(
         if not root.exists():
             raise UsageError(f"no such file or folder: {given}")
     spec = library.spec
+    if face_detector is not None and faces is None:
+        faces = True
+    if faces and not spec.is_sqlite:
+        raise UsageError("faces and people live in the SQLite index only: index into --db FILE to use --faces")
     db_path = Path(spec.target)
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
     existing = library.opened
@@ -311,5 +331,48 @@ def index_paths(
         ann = None
         if isinstance(index, ImageIndex) and len(index) >= index.ann_threshold:
             ann = index.ann()[1].to_dict()  # now, so that the next search does not pay for it
-        return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, **counts)
+        # --- faces (issue 19): a second pass over this run's folders, only where faces are on
+        face_report = _face_pass(index, roots, faces, face_detector, face_model, progress)
+        return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, faces=face_report, **counts)
     return IndexReport(library.location, model_name, skipped=tuple(skipped), **counts)
+
+
+def _face_pass(
+    index: VectorStore,
+    roots: Sequence[Path],
+    faces: bool | None,
+    detector: str | None,
+    face_model: Callable[[str], FaceModel] | None,
+    progress: Report | None,
+) -> FaceIndexReport | None:
+    """Find, describe and group the faces of this run's images, if faces are on for ``index``."""
+    if not isinstance(index, ImageIndex):
+        return None
+    people = index.people
+    if faces is False:
+        people.set_face_detector(None, DESCRIPTOR_MODEL)  # off from now on; faces found so far are kept
+        return None
+    chosen = detector or people.face_detector() or ("hog" if faces else None)
+    if chosen is None:
+        return None  # never turned on: no face is computed
+    from clipaware.models.faces import load_face_model
+    from clipaware.tasks.faces import index_faces
+
+    loader = face_model or load_face_model
+    model = _LazyFaceModel(lambda: loader(chosen), chosen)
+    people.set_face_detector(chosen, DESCRIPTOR_MODEL)
+    paths = [p for p in index.files() if _under(p, roots)]
+    return index_faces(index, model, paths, progress=progress)
+
+
+class _LazyFaceModel:
+    """A face model loaded on the first image that needs the detector (a re-index may need none)."""
+
+    name = DESCRIPTOR_MODEL
+
+    def __init__(self, load: Callable[[], FaceModel], detector: str) -> None:
+        self._model = Lazy(load)
+        self.detector = detector
+
+    def scan(self, image: Image.Image) -> FaceScan:
+        return self._model.get().scan(image)

@@ -78,6 +78,18 @@ def routed_search(
     ``kit`` (default: ``library.toolkit()``) should share the library's CLIP, so it is loaded once.
     """
     analysis = analyze(query)
+    # --- people hook (issue 19): named people are found by their faces in the index, CLIP ranks the rest
+    names = [e.text for e in analysis.parse.entities if e.type == "person"]
+    if names:
+        from clipaware.tasks.people import photos_of
+
+        found = photos_of(library, names, analysis.query, k=k, filters=filters)
+        if found is not None:
+            people_hits, rest = found
+            routes = ("people", "clip") if rest else ("people",)
+            hits = tuple(RoutedHit(h.path, h.score, True, h.evidence(names, rest)) for h in people_hits)
+            return RoutedSearch(analysis.query, routes, len(people_hits), hits, ())
+    # --- end of people hook
     kit = kit or library.toolkit()
     pool: list[Hit] = search(library, text=query, k=max(k, candidates), filters=filters, exact=exact)
     if not analysis.limitations:
