@@ -101,3 +101,14 @@ def error_text(result: CallToolResult) -> str:
     text = result.content[0].text  # type: ignore[union-attr]
     assert "\n" not in text and "Traceback" not in text, text
     return text
+
+
+def assert_same_hits(served: list[dict[str, Any]], printed: list[dict[str, Any]]) -> None:
+    """The server's hits equal the CLI's: the same paths in the same order, scores equal to 1e-5.
+
+    A text query is encoded in two processes here (the server, the CLI), and float sums may differ in their
+    last bit between them, which moves a 6-decimal score by one unit now and then.
+    """
+    assert [h["path"] for h in served] == [h["path"] for h in printed]
+    for a, b in zip(served, printed, strict=True):
+        assert set(a) == set(b) and abs(a["score"] - b["score"]) <= 1e-5, (a, b)
