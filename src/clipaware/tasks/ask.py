@@ -325,8 +325,11 @@ def _roles(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
     dog" from "a dog chasing a cat" by a clear margin, the answer is "can't tell".
     """
     a = step.args
-    forward = f"a photo of a {a['subject']} {a['verb']}ing a {a['object']}."
-    backward = f"a photo of a {a['object']} {a['verb']}ing a {a['subject']}."
+    swapped = swap_roles(step.text, a["subject"], a["object"])
+    if swapped is None:
+        reason = f"could not find '{a['subject']}' and '{a['object']}' in '{step.text}' to swap their roles"
+        return RouteAnswer("roles", step.text, None, {"reason": reason, "low_confidence": True}, ())
+    forward, backward = f"a photo of a {step.text}.", f"a photo of a {swapped}."
     model = kit.clip
     sims = model.encode_texts([forward, backward]) @ model.embed_pil([image])[0]
     margin = float(sims[0] - sims[1])
@@ -334,6 +337,25 @@ def _roles(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
     evidence = {"query_similarity": round(float(sims[0]), 4), "swapped_similarity": round(float(sims[1]), 4),
                 "low_confidence": True, "swapped": backward}  # fmt: skip
     return RouteAnswer("roles", step.text, answer, evidence, (model.name,))
+
+
+def swap_roles(text: str, subject: str, obj: str) -> str | None:
+    """``text`` with its doer and receiver exchanged, in the user's own words.
+
+    "cat chasing a dog" → "dog chasing a cat"; "man is taller than a woman" → "woman is taller than a man".
+    Swapping the words where they stand keeps the verb form the user wrote (building "a {object} {verb}ing
+    a {subject}" from the lemma gave "chaseing" and "taller thaning"). None when either noun is not found.
+    """
+    words = re.split(r"([^\w'-]+)", text)
+
+    def position(noun: str) -> int | None:
+        return next((i for i, w in enumerate(words) if w and singular(w.lower()) == noun), None)
+
+    i, j = position(subject), position(obj)
+    if i is None or j is None or i == j:
+        return None
+    words[i], words[j] = words[j], words[i]
+    return "".join(words)
 
 
 def _identify(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
