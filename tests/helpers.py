@@ -45,3 +45,28 @@ def without_root_powers(argv: list[str]) -> list[str]:
     if setpriv is None:
         pytest.skip("running as root without setpriv (util-linux): cannot drop the permission override")
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *argv]
+
+
+def index_folder(paths, *, db=None, model: str | None = None, **options):
+    """``index_paths`` as ``clipaware index`` runs it: one library opened for the run, then closed.
+
+    ``model`` and the engine come from ``CLIPAWARE_MODEL`` / ``_RUNTIME`` / ``_PRECISION`` / ``_ONNX_CACHE`` /
+    ``_ANN_THRESHOLD``,
+    read here as the CLI's options read them, so tests that set a variable index as ``clipaware index`` would.
+    """
+    import os
+
+    from clipaware.library import Library
+    from clipaware.tasks.indexing import default_db_for, index_paths
+
+    location = db if db is not None else default_db_for(paths)
+    engine = {
+        "runtime": os.environ.get("CLIPAWARE_RUNTIME"),
+        "precision": os.environ.get("CLIPAWARE_PRECISION"),
+        "onnx_cache": os.environ.get("CLIPAWARE_ONNX_CACHE"),
+    }
+    threshold = os.environ.get("CLIPAWARE_ANN_THRESHOLD")
+    engine["ann_threshold"] = int(threshold) if threshold else None
+    model = model or os.environ.get("CLIPAWARE_MODEL")
+    with Library.open(location, model=model, create=True, **engine) as library:
+        return index_paths(library, paths, **options)
