@@ -212,12 +212,12 @@ def test_ann_is_rebuilt_as_the_other_kind_when_the_row_count_crosses_the_kind_bo
     monkeypatch.setattr("clipaware.index.ann.HNSW_BELOW", 2010)  # 2,000 rows stay HNSW; 2,050 call for IVF-PQ
     fresh = clustered(np.random.default_rng(11), 50)
     index.upsert(rows(fresh, start=7000))
-    with ImageIndex.open(index.path) as again:
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as again:
         ann, info = again.ann()
         assert info.action == "rebuilt" and "call for ivfpq" in info.reason
         assert ann.kind == "ivfpq" and ann.entries == 2050
         assert again.search(fresh[5], 1)[0][0] == "/lib/f5/7005.jpg"
-    with ImageIndex.open(index.path) as third:  # the rebuilt IVF-PQ file was saved and is reused as is
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as third:  # the rebuilt IVF-PQ file was saved and is reused as is
         ann, info = third.ann()
         assert info.action == "loaded" and ann.kind == "ivfpq"
 
@@ -241,7 +241,7 @@ def test_ann_file_newer_than_a_restored_database_is_rebuilt_not_trusted(
     for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     path.write_bytes(backup.read_bytes())  # the database is restored; its ANN file is not
-    with ImageIndex.open(path) as restored:
+    with ImageIndex.open(path, ann_threshold=500) as restored:
         assert restored.generation < newer_generation
         ann, info = restored.ann()
         assert info.action == "rebuilt" and "newer than the database" in info.reason
