@@ -47,10 +47,10 @@ DINO_SIZES = {"dinov2-small": (384, 6), "dinov2-base": (768, 12)}  # hidden, hea
 
 
 def clip_twin(key: str, folder: Path) -> Any:
-    """A CLIP or SigLIP with the real architecture (``fixtures.random_twin``), loaded by clipaware's loader on
+    """A CLIP or SigLIP with the real architecture (``testing.random_twin``), loaded by clipaware's loader on
     the plain PyTorch fp32 path (the engines of docs/performance.md are measured by model_latency.py)."""
     from clipaware.models.clip import ClipModel
-    from clipaware.models.fixtures import random_twin
+    from clipaware.testing import random_twin
 
     clip = ClipModel.load(random_twin(NAMES[key], folder), runtime="torch", precision="fp32")
     return lambda path: clip.encode_images([path])
@@ -75,9 +75,9 @@ def dino_twin(key: str) -> Any:
 
 def detector_twin(key: str, folder: Path) -> Any:
     """DETR-ResNet-50 (800-px shortest side) or OWLv2 base/16 (960 px) at their published sizes
-    (``fixtures.random_twin``), loaded by clipaware's own detector classes."""
+    (``testing.random_twin``), loaded by clipaware's own detector classes."""
     from clipaware.models.detect import DetrDetector, Owlv2Detector
-    from clipaware.models.fixtures import random_twin
+    from clipaware.testing import random_twin
 
     random_twin(NAMES[key], folder)
     detector = DetrDetector(str(folder)) if key == "detr" else Owlv2Detector(str(folder))

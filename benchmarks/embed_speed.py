@@ -51,7 +51,7 @@ def load_average() -> list[float]:
 
 def build_model(name: str, workdir: Path) -> Path:
     """The twin's folder (built once per workdir)."""
-    from clipaware.models.fixtures import random_twin, save_tiny_model
+    from clipaware.testing import random_twin, save_tiny_model
 
     folder = workdir / ("model-" + name.replace("/", "--"))
     if (folder / "config.json").is_file():

@@ -40,8 +40,8 @@ def pixels_for(count: int, side: int = 224) -> np.ndarray:
     from transformers import CLIPImageProcessor
 
     from clipaware.models.engines import probe_images
-    from clipaware.models.fixtures import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
     from clipaware.models.preprocess import FastPreprocessor
+    from clipaware.testing import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 
     processor = CLIPImageProcessor(
         size={"shortest_edge": side},
@@ -82,7 +82,7 @@ def cosine_min(a: np.ndarray, b: np.ndarray) -> float:
 def measure_full(name: str, engines: list[str], pixels: np.ndarray, workdir: Path) -> list[dict[str, Any]]:
     """Through ClipModel.load: the real engines, export and check included."""
     from clipaware import ClipModel
-    from clipaware.models.fixtures import random_twin
+    from clipaware.testing import random_twin
 
     folder = workdir / ("model-" + name.replace("/", "--"))
     if not (folder / "config.json").is_file():
@@ -120,12 +120,12 @@ def measure_vision_only(name: str, engines: list[str], pixels: np.ndarray) -> li
     import torch
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    from clipaware.models.fixtures import TWIN_CONFIGS
+    from clipaware.testing import TWINS
 
-    spec = TWIN_CONFIGS[name]
+    arch = TWINS[name]
     torch.manual_seed(0)
     start = time.perf_counter()
-    config = CLIPVisionConfig(**spec["vision"], projection_dim=spec["projection_dim"])  # type: ignore[arg-type]
+    config = CLIPVisionConfig(image_size=arch.image_size, **arch.vision, projection_dim=arch.top["projection_dim"])
     model = CLIPVisionModelWithProjection(config).eval()
     build_s = time.perf_counter() - start
     rows, reference = [], None

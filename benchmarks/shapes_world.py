@@ -14,11 +14,11 @@ from collections import Counter
 import numpy as np
 
 from clipaware.cli.output import format_accuracy
+from clipaware.eval.scoring import evaluate_shapes
+from clipaware.eval.shapes import SHAPES_CLIP_PATH
+from clipaware.eval.shapes.detect import ShapeDetector
+from clipaware.eval.shapes.scenes import COLOURS, SHAPES, ObjectSpec, generate_scenes, make_scene
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import ShapeDetector
-from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.evaluate import evaluate_shapes
-from clipaware.world.scenes import COLOURS, SHAPES, ObjectSpec, generate_scenes, make_scene
 
 
 def single(rng: np.random.Generator, colour: str, shape: str):

@@ -1,15 +1,15 @@
-"""Train the small shapes CLIP that ships in ``clipaware/world/shapes_clip`` (fixed seed, CPU, ~10 minutes).
+"""Train the small shapes CLIP that ships in ``clipaware/eval/shapes/shapes_clip`` (fixed seed, CPU, ~10 minutes).
 
 Why it exists: nothing here can download real CLIP weights, yet tests and ``clipaware eval shapes`` need a
 model that has actually *learned* image–text matching, with the same blind spots as web-trained CLIP. So we
 train a ``transformers`` CLIPModel contrastively on synthetic scenes paired with alt-text-like captions
-(:mod:`clipaware.world.captions`) and save it with ``save_pretrained`` so it loads exactly like a hub model.
+(:mod:`clipaware.eval.shapes.captions`) and save it with ``save_pretrained`` so it loads exactly like a hub model.
 
 Speed: scenes are rendered once and pre-processed to the model's input size (the same resize + normalise
 that the saved ``CLIPImageProcessor`` applies); captions are re-drawn every epoch, so the text side sees a
 fresh alt-text each time. Run:
 
-    PYTHONPATH=src python scripts/train_shapes_clip.py            # writes src/clipaware/world/shapes_clip
+    PYTHONPATH=src python scripts/train_shapes_clip.py            # writes src/clipaware/eval/shapes/shapes_clip
     PYTHONPATH=src python scripts/train_shapes_clip.py --out /tmp/x --minutes 2   # a quick try
 """
 
@@ -28,12 +28,12 @@ import torch.nn.functional as F
 from transformers import CLIPModel
 from transformers.utils import logging as hf_logging
 
-from clipaware.models.fixtures import build_word_tokenizer, tiny_clip_config
-from clipaware.world.captions import alt_text, caption_vocabulary
-from clipaware.world.scenes import COLOURS, SHAPES, ObjectSpec, make_scene, random_specs
+from clipaware.eval.shapes.captions import alt_text, caption_vocabulary
+from clipaware.eval.shapes.scenes import COLOURS, SHAPES, ObjectSpec, make_scene, random_specs
+from clipaware.testing import build_word_tokenizer, tiny_clip_config
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "src" / "clipaware" / "world" / "shapes_clip"
+DEFAULT_OUT = ROOT / "src" / "clipaware" / "eval" / "shapes" / "shapes_clip"
 INPUT_SIZE = 64
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)

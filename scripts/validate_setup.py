@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The guide's `scripts/validate_setup.py`: runs `clipaware doctor` (see clipaware.seed_scripts; no logic here).
+"""The guide's `scripts/validate_setup.py`: runs `clipaware doctor` (see clipaware.guide_scripts; no logic here).
 
 Works from a clone without installing (the clone's src/ comes first on the path) and installed, where the
 same function is also the console script `clipaware-validate-setup`.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from clipaware.seed_scripts import validate_setup
+from clipaware.guide_scripts import validate_setup
 
 if __name__ == "__main__":
     validate_setup()

@@ -49,7 +49,19 @@ MAX_PIXELS = 2 * 89_478_485
 # Truncated files must fail, not decode to grey: keep Pillow's strict default whatever others set.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-ImageSource = str | Path | bytes | Image.Image
+# Everything that names or holds an image: a path, encoded bytes, a PIL image or an (H, W[, C]) uint8 array.
+ImageSource = str | Path | bytes | Image.Image | np.ndarray
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not processed, and why (always reported, never silently dropped)."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -132,9 +144,11 @@ def _orientation(img: Image.Image) -> int:
 
 
 def load_image(source: ImageSource, target_size: int | None = None) -> Image.Image:
-    """Any supported source (path, bytes, PIL image) as an upright RGB PIL image."""
+    """Any supported source (path, bytes, PIL image, pixel array) as an upright RGB PIL image."""
     if isinstance(source, Image.Image):
         return to_rgb(source)
+    if isinstance(source, np.ndarray):
+        return Image.fromarray(np.asarray(source, dtype=np.uint8)).convert("RGB")
     if isinstance(source, bytes):
         return decode_image(source, "<bytes>", target_size).image
     return decode_image(read_file(source), str(source), target_size).image

@@ -32,7 +32,7 @@ def _twins() -> list[tuple[str, str, str]]:
 @pytest.fixture(scope="session")
 def tiny_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cache folder (built once per session, about a second per model)."""
-    from clipaware.models.fixtures import save_tiny_model
+    from clipaware.testing import save_tiny_model
 
     cache = tmp_path_factory.mktemp("hf-hub")
     for name, family, branch in _twins():

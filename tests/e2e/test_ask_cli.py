@@ -14,7 +14,7 @@ from PIL import Image
 from skimage import data
 from tests.helpers import run
 
-from clipaware.models.fixtures import save_tiny_model
+from clipaware.testing import save_tiny_model
 
 
 @pytest.fixture(scope="module")

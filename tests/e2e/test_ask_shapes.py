@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from tests.helpers import run
 
-from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.scenes import ObjectSpec, generate_scenes, make_scene
+from clipaware.eval.shapes import SHAPES_CLIP_PATH
+from clipaware.eval.shapes.scenes import ObjectSpec, generate_scenes, make_scene
 
 
 @pytest.fixture()

@@ -51,7 +51,7 @@ def test_json_has_exactly_the_promised_keys() -> None:
     result = runner.invoke(app, ["check", "--json", "a cat chasing a dog"])
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert list(data) == ["query", "clip_ok", "limitations", "parse"]
+    assert list(data) == ["query", "language", "clip_ok", "limitations", "parse"]
     assert data["clip_ok"] is False
     assert [lim["kind"] for lim in data["limitations"]] == ["compositional"]
     assert list(data["limitations"][0]) == ["kind", "evidence", "explanation", "suggestion"]

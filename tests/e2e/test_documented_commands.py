@@ -47,7 +47,7 @@ NOT_RUN: dict[str, str] = {
 
 # Top-level keys each command's --json must contain (from SKILL.md's "JSON an agent parses" and the README).
 JSON_KEYS: dict[str, set[str]] = {
-    "check": {"query", "clip_ok", "limitations", "parse"},
+    "check": {"query", "language", "clip_ok", "limitations", "parse"},
     "ask": {"query", "image", "answer", "routes", "evidence", "notes", "analysis"},
     "diagnose": {"query", "image", "clip", "probes", "analysis", "routed", "explanation", "picture"},
     "index": {"db", "model", "added", "updated", "removed", "unchanged", "skipped"},
@@ -102,9 +102,33 @@ def home(offline_hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return home
 
 
+def mcp_handshake(server: list[str]) -> str | None:
+    """Start an MCP server command as a client would, list its tools and make one call; None when that worked."""
+    from tests.e2e.mcp_client import served, structured
+
+    log = Path(os.environ["HOME"]) / "mcp-server.log"
+    try:
+        with served(server, dict(os.environ), Path.cwd(), log) as client:
+            tools = set(client.list_tools())
+            if "check_query" not in tools:
+                return f"the server lists no check_query tool ({sorted(tools)})"
+            structured(client.call("check_query", {"query": "three dogs"}))
+    except Exception as exc:  # the server did not start or answer: say why, with its log
+        return f"MCP server {server} failed: {exc!r}; log: {log.read_text()[-500:] if log.is_file() else ''}"
+    return None
+
+
 def run_documented(command: str, capsys, monkeypatch) -> str | None:
-    """Run one printed command; return None when it worked, else what went wrong."""
+    """Run one printed command; return None when it worked, else what went wrong.
+
+    An MCP registration (``claude mcp add NAME -- SERVER…``) is checked by starting SERVER as the client
+    would and talking MCP to it; registering with a client that is not installed here is not tried.
+    """
     args = words_of(command)
+    if args[:3] == ["claude", "mcp", "add"] and "--" in args:
+        return mcp_handshake(args[args.index("--") + 1 :])
+    if args[:2] == ["clipaware", "mcp"]:
+        return mcp_handshake(args)
     if args[0] == "clipaware":
         code, out, err = run(capsys, monkeypatch, *args[1:])
     elif args[0] == "python" and len(args) > 1 and args[1].startswith("scripts/"):
@@ -188,6 +212,25 @@ def test_guide_migration_python_runs(home, monkeypatch) -> None:
     # The image side differs only in decoding (clipaware decodes JPEGs in draft mode, straight to the model's
     # input size; PIL's full decode is resized by the processor), so the probabilities agree closely, not exactly.
     assert np.allclose(probs, plain, atol=0.02) and (probs.argmax(axis=1) == plain.argmax(axis=1)).all()
+
+
+def mcp_config_blocks(markdown: str) -> list[dict]:
+    """The servers of each ```json block that registers MCP servers (``{"mcpServers": {NAME: {command, args}}}``)."""
+    servers = []
+    for block in re.findall(r"^```json[ \t]*\n(.*?)^```", markdown, flags=re.DOTALL | re.MULTILINE):
+        if '"mcpServers"' in block:
+            servers += list(json.loads(block)["mcpServers"].values())
+    return servers
+
+
+@pytest.mark.parametrize("document", ["README.md", "SKILL.md"])
+def test_mcp_config_blocks_start_a_working_server(document, home) -> None:
+    """The JSON an agent's MCP client is told to use starts a server that answers (``~`` as clients pass it)."""
+    servers = mcp_config_blocks((ROOT / document).read_text(encoding="utf-8"))
+    assert servers, f"{document} shows no mcpServers block"
+    for server in servers:
+        problem = mcp_handshake([server["command"], *server.get("args", [])])
+        assert problem is None, problem
 
 
 def test_the_rules_catch_what_they_promise(capsys, monkeypatch) -> None:

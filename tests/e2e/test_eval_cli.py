@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clipaware.cli import app
-from clipaware.world.probes import TASKS
+from clipaware.eval.shapes.probes import TASKS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
 runner = CliRunner()
@@ -44,10 +44,10 @@ def test_eval_shapes_is_deterministic_and_seed_dependent_in_process() -> None:
     in CI, where the slow CLI version below does not)."""
     import numpy as np
 
+    from clipaware.eval.scoring import evaluate_shapes
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes.probes import make_probes
     from clipaware.models.clip import ClipModel
-    from clipaware.world import SHAPES_CLIP_PATH
-    from clipaware.world.evaluate import evaluate_shapes
-    from clipaware.world.probes import make_probes
 
     clip = ClipModel.load(str(SHAPES_CLIP_PATH))
     for via in ("tasks", "ask"):
@@ -77,15 +77,20 @@ def test_eval_shapes_table_for_people() -> None:
         assert word in result.stdout
 
 
-def test_routed_column_says_not_available_without_the_task_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    from clipaware.world import routes
+def test_routed_column_says_not_available_without_a_route_in_the_table() -> None:
+    from clipaware.routes import ROUTES
 
-    for task in TASKS:
-        monkeypatch.setitem(routes.ROUTE_MODULES, task, "clipaware.tasks.not_installed_here")
-    payload = _json(["eval", "shapes", "--n", "4", "--json"])
-    assert all(r["routed"] is None and "not installed" in r["routed_note"] for r in payload["tasks"].values())
-    result = runner.invoke(app, ["eval", "shapes", "--n", "4"])
-    assert "not available" in result.stdout
+    table = dict(ROUTES)
+    try:
+        for name in ("count", "relate", "bind", "negate"):
+            del ROUTES[name]
+        payload = _json(["eval", "shapes", "--n", "4", "--json"])
+        assert all(r["routed"] is None and "route table has no" in r["routed_note"] for r in payload["tasks"].values())
+        result = runner.invoke(app, ["eval", "shapes", "--n", "4"])
+        assert "not available" in result.stdout
+    finally:  # the table's order is its planning order: put it back as it was
+        ROUTES.clear()
+        ROUTES.update(table)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +102,7 @@ def test_routed_column_says_not_available_without_the_task_modules(monkeypatch: 
     ],
 )
 def test_eval_benchmarks_on_fixture_files(benchmark: str, subsets: dict) -> None:
-    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
 
     data = FIXTURES / benchmark
     payload = _json(["eval", benchmark, "--data", str(data), "--model", str(SHAPES_CLIP_PATH), "--json"])
@@ -112,7 +117,7 @@ def test_eval_benchmarks_on_fixture_files(benchmark: str, subsets: dict) -> None
 
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "HF_HUB_OFFLINE": "1"}
-    from clipaware.world import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
 
     args = ["eval", "whatsup", "--data", str(tmp_path / "absent"), "--model", str(SHAPES_CLIP_PATH)]
     proc = subprocess.run(

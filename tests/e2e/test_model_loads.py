@@ -19,7 +19,7 @@ from tests.helpers import run
 from clipaware.models import detect
 from clipaware.models.clip import ClipModel
 from clipaware.models.features import FeatureModel
-from clipaware.models.fixtures import save_tiny_model
+from clipaware.testing import save_tiny_model
 
 
 @pytest.fixture(scope="module")

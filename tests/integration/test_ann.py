@@ -217,7 +217,8 @@ def test_ann_is_rebuilt_as_the_other_kind_when_the_row_count_crosses_the_kind_bo
         assert info.action == "rebuilt" and "call for ivfpq" in info.reason
         assert ann.kind == "ivfpq" and ann.entries == 2050
         assert again.search(fresh[5], 1)[0][0] == "/lib/f5/7005.jpg"
-    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as third:  # the rebuilt IVF-PQ file was saved and is reused as is
+    # the rebuilt IVF-PQ file was saved and is reused as is
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as third:
         ann, info = third.ann()
         assert info.action == "loaded" and ann.kind == "ivfpq"
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from tests.helpers import index_folder as index_paths
 
+from clipaware.errors import IndexUnavailableError
 from clipaware.index.sqlite import ImageIndex
 
 
@@ -35,9 +36,12 @@ def test_search_while_indexing(tiny_clip_dir: Path, tmp_path: Path, monkeypatch:
     writer.start()
     seen: list[int] = []
     while writer.is_alive() or not seen:
-        if ImageIndex.is_blank(db):
+        try:
+            index = ImageIndex.open(db, ann_threshold=8)
+        except IndexUnavailableError:  # not created yet, or its schema written but not its model: a clear refusal
+            assert ImageIndex.is_blank(db) or not db.exists() or writer.is_alive()
             continue
-        with ImageIndex.open(db, ann_threshold=8) as index:
+        with index:
             hits = index.search(np.full(index.dim, index.dim**-0.5, np.float32), 50)
             seen.append(len(hits))
             assert len({p for p, _ in hits}) == len(hits)
@@ -47,3 +51,24 @@ def test_search_while_indexing(tiny_clip_dir: Path, tmp_path: Path, monkeypatch:
     assert any(0 < n < 40 for n in seen), f"no search ran while the job was writing: {seen}"
     with ImageIndex.open(db) as index:
         assert len(index) == 40 and len(index.search(np.full(index.dim, index.dim**-0.5, np.float32), 50)) == 40
+
+
+def test_an_index_whose_model_is_not_recorded_yet_is_refused_clearly(tmp_path: Path) -> None:
+    """Creating an index commits the schema, then the model: a search in between (or after a kill) must be told
+    so, not handed an index of dimension 0."""
+    import sqlite3
+
+    from clipaware.index.sqlite import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "half.db"
+    conn = sqlite3.connect(db)
+    for step in MIGRATIONS:
+        if callable(step):
+            step(conn)
+        else:
+            conn.executescript(step)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexUnavailableError, match="no model recorded yet"):
+        ImageIndex.open(db)

@@ -10,7 +10,7 @@ from skimage import data
 
 from clipaware.errors import ModelNotAvailableError, UsageError
 from clipaware.models.detect import Detector, DetrDetector, Owlv2Detector, load_detector
-from clipaware.models.fixtures import save_tiny_model
+from clipaware.testing import save_tiny_model
 
 
 @pytest.fixture(scope="module")

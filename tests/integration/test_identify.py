@@ -11,8 +11,8 @@ from skimage import data
 
 from clipaware.errors import ModelNotAvailableError, UsageError
 from clipaware.models.features import FeatureModel
-from clipaware.models.fixtures import save_tiny_model
-from clipaware.tasks.identify import build_gallery, identify
+from clipaware.routes.identify import build_gallery, identify
+from clipaware.testing import save_tiny_model
 
 SUBJECTS = {"astronaut": data.astronaut(), "coffee": data.coffee(), "cat": data.chelsea()}
 

@@ -1,9 +1,8 @@
-"""Every route of ``ask`` run on its own, on scenes whose answer is known.
+"""Each route of the table on shapes-world scenes: the route that ran, its answer and its evidence.
 
-Each test asserts which route answered (a CLIP fallback that happened to be right must not pass), the answer,
-and the evidence the route reports. The scenes come from the shapes world (exact ground truth, drawn with a
-seed), the detector is the shapes world's classical one, CLIP is the small CLIP trained on that world, and
-identity runs on a tiny DINOv2 saved with ``save_pretrained`` against a real labelled gallery.
+The scenes are drawn with exact ground truth; the models are the shipped shapes CLIP and the classical
+``ShapeDetector``, loaded through the same interfaces as real models. Queries go through the analyzer and
+``routes.plan`` so that planning is pinned too; the frame regions are run as steps, one per region.
 """
 
 from __future__ import annotations
@@ -14,190 +13,178 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from clipaware import routes
+from clipaware.eval.shapes import SHAPES_CLIP_PATH
+from clipaware.eval.shapes.detect import ShapeDetector
+from clipaware.eval.shapes.scenes import SCENE_SIZE, ObjectSpec, make_scene
 from clipaware.models.clip import ClipModel
-from clipaware.models.detect import ShapeDetector
-from clipaware.models.fixtures import save_tiny_model
-from clipaware.tasks.ask import AskAnswer, Toolkit, ask
-from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.scenes import SCENE_SIZE, ObjectSpec, make_scene
+from clipaware.query import analyze
+from clipaware.routes import ROUTES, Route, RouteAnswer, Step
+from clipaware.routes.geometry import FRAME_REGIONS
+from clipaware.routes.regions import ObjectRef
+from clipaware.tasks.ask import Toolkit
 
-THIRD = SCENE_SIZE // 3
+RED_CIRCLE = ObjectSpec("circle", "red", "small")
 
 
 @pytest.fixture(scope="module")
 def clip() -> ClipModel:
-    return ClipModel.load(str(SHAPES_CLIP_PATH))
+    return ClipModel.load(SHAPES_CLIP_PATH)
 
 
 @pytest.fixture(scope="module")
 def kit(clip: ClipModel) -> Toolkit:
-    return Toolkit(clip=clip, detector=ShapeDetector())
+    return Toolkit(clip, detector=ShapeDetector())
 
 
-def scene(*specs: ObjectSpec, seed: int = 0) -> Image.Image:
+def _scene(*specs: ObjectSpec, seed: int = 0) -> Image.Image:
     return make_scene(np.random.default_rng(seed), list(specs)).image
 
 
-def cell(column: int, row: int) -> tuple[int, int, int, int]:
-    """The region of one cell of a 3 x 3 grid over the scene (column, row from the top left)."""
-    return (column * THIRD, row * THIRD, (column + 1) * THIRD, (row + 1) * THIRD)
+def _ask(query: str, image: Image.Image, kit: Toolkit) -> list[RouteAnswer]:
+    return [routes.run(step, image, kit) for step in routes.plan(analyze(query))]
 
 
-def only_route(result: AskAnswer, route: str) -> dict:
-    """The evidence of the single step, after checking that ``route`` (and nothing else) answered."""
-    assert [s.route for s in result.steps] == [route], f"answered by {[s.route for s in result.steps]}"
-    return result.steps[0].to_dict()
+def test_every_route_in_the_table_is_a_route() -> None:
+    names = ["count", "frame", "relate", "unsupported", "bind", "roles", "negate", "identify", "clip"]
+    assert list(ROUTES) == names  # the table's order is the planning order
+    assert all(isinstance(route, Route) and route.name == name for name, route in ROUTES.items())
 
 
-# ------------------------------------------------------------------------------------------------- count
-def test_count_route_counts_the_asked_colour_and_shows_each_box(kit: Toolkit) -> None:
-    image = scene(
-        *[ObjectSpec("circle", "red", "small")] * 3, ObjectSpec("circle", "blue", "small"),
-        ObjectSpec("star", "red", "small"),
-    )  # fmt: skip
-    result = ask(image, "how many red circles?", kit=kit)
-    evidence = only_route(result, "count")
-    assert result.answer == 3 and evidence["count"] == 3 and evidence["op"] == "ask"
-    assert len(evidence["counted"]) == 3 and {d["label"] for d in evidence["counted"]} == {"circle"}
-    assert [d["label"] for d in evidence["rejected"]] == ["circle"]  # the blue one: right shape, wrong colour
-    assert ask(image, "how many circles?", kit=kit).answer == 4
-    exact = ask(image, "exactly three red circles", kit=kit)
-    assert exact.answer is True and only_route(exact, "count")["value"] == 3
-    assert ask(image, "exactly two red circles", kit=kit).answer is False
-    assert ask(image, "at least five circles", kit=kit).answer is False
+def test_count_counts_only_the_asked_colour(kit: Toolkit) -> None:
+    image = _scene(RED_CIRCLE, RED_CIRCLE, RED_CIRCLE, ObjectSpec("circle", "blue", "small"),
+                   ObjectSpec("star", "red", "small"))  # fmt: skip
+    (answer,) = _ask("how many red circles?", image, kit)
+    assert (answer.route, answer.answer) == ("count", 3)
+    assert answer.evidence["count"] == 3 and answer.evidence["target"] == "red circle"
+    assert [r["label"] for r in answer.evidence["counted"]] == ["circle"] * 3
+    assert [r["label"] for r in answer.evidence["rejected"]] == ["circle"]  # the blue one, judged on its crop
+    assert answer.models == ("ShapeDetector", kit.clip.name)
+    (exact,) = _ask("exactly four circles", image, kit)
+    assert (exact.route, exact.answer, exact.evidence["count"]) == ("count", True, 4)
+    assert exact.models == ("ShapeDetector",)  # no attribute asked: CLIP not needed
 
 
-# ------------------------------------------------------------------------------------------------ relate
+def test_relate_decides_from_the_boxes(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("square", "green", "large", (0, 0, 100, 224)),
+                   ObjectSpec("star", "yellow", "large", (124, 0, 224, 224)))  # fmt: skip
+    (left,) = _ask("a green square left of a yellow star", image, kit)
+    assert (left.route, left.answer, left.evidence["verdict"]) == ("relate", True, "holds")
+    assert [r["label"] for r in left.evidence["pair"]] == ["square", "star"]
+    (right,) = _ask("a green square to the right of a yellow star", image, kit)
+    assert (right.route, right.answer, right.evidence["verdict"]) == ("relate", False, "does_not_hold")
+    (swapped,) = _ask("a yellow square to the left of a green star", image, kit)
+    assert (swapped.route, swapped.answer) == ("relate", False)
+    assert "no yellow square" in swapped.evidence["reason"]
+
+
 @pytest.mark.parametrize(
     ("words", "relation", "holds"),
-    [
-        ("to the left of", "left_of", True),
-        ("to the right of", "right_of", False),
-        ("above", "above", True),
-        ("below", "below", False),
-    ],
+    [("above", "above", True), ("below", "below", False), ("to the left of", "left_of", True)],
 )
-def test_relate_route_reads_the_boxes(kit: Toolkit, words: str, relation: str, holds: bool) -> None:
-    image = scene(ObjectSpec("square", "green", "large", cell(0, 0)), ObjectSpec("star", "yellow", "large", cell(2, 2)))
-    result = ask(image, f"a green square {words} a yellow star", kit=kit)
-    evidence = only_route(result, "relate")
-    assert evidence["relation"] == relation and evidence["subject"] == "green square"
-    assert evidence["object"] == "yellow star" and result.answer is holds
-    assert evidence["verdict"] == ("holds" if holds else "does_not_hold")
-    square, star = evidence["pair"][0]["box"], evidence["pair"][1]["box"]
-    assert square[2] <= star[0] and square[3] <= star[1]  # the pair judged: the square (top left), the star
+def test_relate_reads_the_vertical_axis_too(kit: Toolkit, words: str, relation: str, holds: bool) -> None:
+    third = SCENE_SIZE // 3  # the square in the top-left cell, the star in the bottom-right one
+    image = _scene(ObjectSpec("square", "green", "large", (0, 0, third, third)),
+                   ObjectSpec("star", "yellow", "large", (2 * third, 2 * third, SCENE_SIZE, SCENE_SIZE)))  # fmt: skip
+    (answer,) = _ask(f"a green square {words} a yellow star", image, kit)
+    assert (answer.route, answer.evidence["relation"], answer.answer) == ("relate", relation, holds)
+    assert answer.evidence["verdict"] == ("holds" if holds else "does_not_hold")
 
 
-def test_relate_route_refuses_swapped_colours(kit: Toolkit) -> None:
-    image = scene(ObjectSpec("square", "green", "large", cell(0, 1)), ObjectSpec("star", "yellow", "large", cell(2, 1)))
-    result = ask(image, "a yellow square to the left of a green star", kit=kit)
-    evidence = only_route(result, "relate")
-    assert result.answer is False and evidence["pair"] == []
+# A position in each frame region (fractions of the picture) and a region that position is not in.
+OTHER_REGION = {
+    "left": "right", "right": "left", "top": "bottom", "bottom": "top", "center": "top_left",
+    "top_left": "bottom_right", "top_right": "bottom_left", "bottom_left": "top_right", "bottom_right": "top_left",
+}  # fmt: skip
 
 
-# ------------------------------------------------------------------------------------------------- frame
-FRAME_QUERIES = {
-    "left": ("on the left", (0, 1), (2, 1)),
-    "right": ("on the right side", (2, 1), (0, 1)),
-    "top": ("at the top", (1, 0), (1, 2)),
-    "bottom": ("at the bottom of the picture", (1, 2), (1, 0)),
-    "center": ("in the center", (1, 1), (0, 0)),
-    "top_left": ("in the top left corner", (0, 0), (2, 2)),
-    "top_right": ("in the top right", (2, 0), (0, 2)),
-    "bottom_left": ("at the bottom left", (0, 2), (2, 0)),
-    "bottom_right": ("in the bottom right corner", (2, 2), (0, 0)),
-}
+@pytest.mark.parametrize("region", sorted(FRAME_REGIONS))
+def test_frame_places_the_object_in_each_region(kit: Toolkit, region: str) -> None:
+    (x0, x1), (y0, y1) = FRAME_REGIONS[region]
+    cx, cy = round((x0 + x1) / 2 * SCENE_SIZE), round((y0 + y1) / 2 * SCENE_SIZE)
+    box = (max(0, cx - 25), max(0, cy - 25), min(SCENE_SIZE, cx + 25), min(SCENE_SIZE, cy + 25))
+    image = _scene(ObjectSpec("circle", "red", "small", box))
+    frame = ROUTES["frame"]
+    inside = frame.run(Step("frame", {"target": ObjectRef("circle"), "position": region}, ""), image, kit)
+    assert (inside.route, inside.answer, inside.evidence["verdict"]) == ("frame", True, "holds")
+    assert inside.evidence["position"] == region and len(inside.evidence["regions"]) == 1
+    other = OTHER_REGION[region]
+    outside = frame.run(Step("frame", {"target": ObjectRef("circle"), "position": other}, ""), image, kit)
+    assert (outside.answer, outside.evidence["verdict"]) == (False, "does_not_hold")
+    assert f"outside its {other}" in outside.evidence["reason"]
 
 
-@pytest.mark.parametrize("region", sorted(FRAME_QUERIES))
-def test_frame_route_for_every_region(kit: Toolkit, region: str) -> None:
-    words, inside, outside = FRAME_QUERIES[region]
-    query = f"a red circle {words}"
-    there = ask(scene(ObjectSpec("circle", "red", "small", cell(*inside))), query, kit=kit)
-    evidence = only_route(there, "frame")
-    assert evidence["position"] == region and there.answer is True and evidence["verdict"] == "holds"
-    assert len(evidence["regions"]) == 1
-    elsewhere = ask(scene(ObjectSpec("circle", "red", "small", cell(*outside))), query, kit=kit)
-    evidence = only_route(elsewhere, "frame")
-    assert elsewhere.answer is False and evidence["verdict"] == "does_not_hold" and "outside" in evidence["reason"]
+def test_frame_is_planned_from_the_words(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("circle", "red", "small", (150, 0, 224, 70)))
+    (corner,) = _ask("a circle in the top right corner of the picture", image, kit)
+    assert (corner.route, corner.answer, corner.evidence["position"]) == ("frame", True, "top_right")
+    (absent,) = _ask("a star in the top right corner of the picture", image, kit)
+    assert (absent.route, absent.answer, absent.evidence["reason"]) == ("frame", False, "no star detected")
 
 
-def test_frame_route_without_the_object_is_a_no(kit: Toolkit) -> None:
-    result = ask(scene(ObjectSpec("star", "blue", "small", cell(0, 0))), "a red circle in the top left corner", kit=kit)
-    evidence = only_route(result, "frame")
-    assert result.answer is False and evidence["regions"] == [] and evidence["reason"] == "no red circle detected"
-
-
-# -------------------------------------------------------------------------------------------------- bind
-def test_bind_route_tells_a_binding_from_its_swap(kit: Toolkit) -> None:
-    image = scene(ObjectSpec("triangle", "purple", "large"), ObjectSpec("circle", "orange", "large"))
-    right = ask(image, "a purple triangle and an orange circle", kit=kit)
-    evidence = only_route(right, "bind")
-    assert right.answer is True and evidence["holds"] is True
-    swapped = ask(image, "an orange triangle and a purple circle", kit=kit)
-    assert only_route(swapped, "bind")["holds"] is False and swapped.answer is False
-
-
-# ------------------------------------------------------------------------------------------------ negate
-def test_negate_route_detects_the_excluded_thing(kit: Toolkit) -> None:
-    image = scene(ObjectSpec("triangle", "purple", "large"), ObjectSpec("circle", "orange", "large"))
-    absent = ask(image, "a scene with no squares", kit=kit)
-    assert [s.route for s in absent.steps] == ["negate"] and absent.answer is True
-    assert absent.steps[0].evidence["found"] == []
-    present = ask(image, "a scene with no triangles", kit=kit)
-    assert [s.route for s in present.steps] == ["negate"] and present.answer is False
-    assert [d["label"] for d in present.steps[0].evidence["found"]] == ["triangle"]
-
-
-# ------------------------------------------------------------------------------------------------- roles
-def test_roles_route_contrasts_the_sentence_with_its_role_swap(kit: Toolkit, clip: ClipModel) -> None:
-    image = scene(ObjectSpec("circle", "red", "large"))
-    result = ask(image, "a cat chasing a dog", kit=kit)
-    evidence = only_route(result, "roles")
-    assert evidence["swapped"] == "a photo of a dog chasing a cat."
-    assert evidence["low_confidence"] is True
-    sims = clip.encode_texts(["a photo of a cat chasing a dog.", evidence["swapped"]]) @ clip.embed_pil([image])[0]
-    assert evidence["query_similarity"] == pytest.approx(float(sims[0]), abs=1e-4)
-    assert evidence["swapped_similarity"] == pytest.approx(float(sims[1]), abs=1e-4)
-    margin = float(sims[0] - sims[1])
-    assert result.answer is (None if abs(margin) < 0.01 else margin > 0)
-
-
-# ---------------------------------------------------------------------------------------------- identify
-@pytest.fixture(scope="module")
-def gallery(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Image.Image]]:
-    root = tmp_path_factory.mktemp("gallery")
-    people = {
-        "barack_obama": scene(ObjectSpec("star", "yellow", "large"), seed=1),
-        "ada_lovelace": scene(ObjectSpec("square", "blue", "large"), seed=2),
+def test_bind_prefers_the_right_binding_over_its_swap(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("triangle", "purple", "large"), ObjectSpec("circle", "orange", "large"))
+    (right,) = _ask("a purple triangle and an orange circle", image, kit)
+    assert (right.route, right.answer) == ("bind", True)
+    assert right.evidence["prefers_query"] and right.evidence["log_score"] > right.evidence["swapped_log_score"]
+    assert {b["phrase"]: b["region"]["label"] for b in right.evidence["bindings"]} == {
+        "purple triangle": "triangle",
+        "orange circle": "circle",
     }
-    for label, image in people.items():
-        (root / label).mkdir()
-        image.save(root / label / "a.png")
-    return root, people
+    (swapped,) = _ask("an orange triangle and a purple circle", image, kit)
+    assert (swapped.route, swapped.answer, swapped.evidence["prefers_query"]) == ("bind", False, False)
 
 
-def test_identify_route_answers_from_the_gallery(
-    clip: ClipModel, gallery: tuple[Path, dict[str, Image.Image]], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    folder, people = gallery
-    dino = save_tiny_model(tmp_path_factory.mktemp("m") / "dino", "dinov2", image_size=64)
-    kit = Toolkit(clip=clip, detector=ShapeDetector(), gallery=folder, feature_model=str(dino))
-    yes = ask(people["barack_obama"], "is this Barack Obama?", kit=kit)
-    evidence = only_route(yes, "identify")
-    assert yes.answer is True and evidence["label"] == "barack_obama"
-    no = ask(people["ada_lovelace"], "is this Barack Obama?", kit=kit)
-    assert no.answer is False and only_route(no, "identify")["label"] == "ada_lovelace"
-    without = ask(people["ada_lovelace"], "is this Barack Obama?", kit=Toolkit(clip=clip, detector=ShapeDetector()))
-    assert without.answer is None and "--gallery" in only_route(without, "identify")["reason"]
+def test_negate_looks_for_the_excluded_thing(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("circle", "red", "large"), ObjectSpec("square", "blue", "large"))
+    (absent,) = _ask("a scene with no triangles", image, kit)
+    assert (absent.route, absent.answer, absent.evidence["found"]) == ("negate", True, [])
+    (present,) = _ask("a scene with no circles", image, kit)
+    assert (present.route, present.answer) == ("negate", False)
+    assert [r["label"] for r in present.evidence["found"]] == ["circle"]
+    (coloured,) = _ask("a scene with no blue circles", image, kit)  # the circle is red: judged on its crop
+    assert (coloured.route, coloured.answer, coloured.evidence["found"]) == ("negate", True, [])
 
 
-# -------------------------------------------------------------------------------------------------- clip
-def test_clip_route_answers_a_plain_query_against_unrelated_captions(kit: Toolkit) -> None:
-    image = scene(ObjectSpec("circle", "red", "large"))
-    match = ask(image, "a red circle", kit=kit)
-    evidence = only_route(match, "clip")
-    assert match.answer is True and evidence["verdict"] == "match"
-    other = ask(image, "a green star", kit=kit)
-    assert other.answer is False and only_route(other, "clip")["verdict"] == "no match"
-    assert evidence["similarity"] > only_route(other, "clip")["similarity"]
+def test_roles_contrast_the_query_with_its_role_swap(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("circle", "red", "large"), ObjectSpec("square", "blue", "large"))
+    (roles,) = _ask("a cat chasing a dog", image, kit)
+    assert roles.route == "roles" and roles.evidence["low_confidence"] is True
+    assert roles.evidence["swapped"] == "a photo of a dog chasing a cat."
+    margin = roles.evidence["query_similarity"] - roles.evidence["swapped_similarity"]
+    assert roles.answer == (None if abs(margin) < 0.01 else margin > 0)
+    (taller,) = _ask("a man is taller than a woman", image, kit)  # a comparison swaps in the user's words too
+    assert taller.route == "roles" and taller.evidence["swapped"] == "a photo of a woman is taller than a man."
+
+
+def test_clip_answers_a_plain_query_calibrated(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("circle", "red", "large"))
+    (match,) = _ask("a red circle", image, kit)
+    (miss,) = _ask("a green star", image, kit)
+    assert (match.route, match.answer, match.evidence["verdict"]) == ("clip", True, "match")
+    assert (miss.route, miss.answer, miss.evidence["verdict"]) == ("clip", False, "no match")
+    assert match.evidence["z"] > miss.evidence["z"] and match.models == (kit.clip.name,)
+
+
+def test_identify_needs_a_gallery_and_votes_with_one(clip: ClipModel, tmp_path: Path) -> None:
+    from clipaware.testing import save_tiny_model
+
+    query_image = _scene(ObjectSpec("star", "yellow", "large"), seed=5)
+    without = Toolkit(clip, detector=ShapeDetector())
+    (unknown,) = _ask("photo of Barack Obama giving a speech", query_image, without)
+    assert (unknown.route, unknown.answer) == ("identify", None) and "--gallery" in unknown.evidence["reason"]
+
+    gallery = tmp_path / "gallery"
+    people = {"barack_obama": [query_image, _scene(ObjectSpec("star", "yellow", "large"), seed=6)],
+              "someone_else": [_scene(ObjectSpec("square", "blue", "small"), seed=s) for s in (7, 8)]}  # fmt: skip
+    for label, images in people.items():
+        (gallery / label).mkdir(parents=True)
+        for i, image in enumerate(images):
+            image.save(gallery / label / f"{i}.png")
+    dino = save_tiny_model(tmp_path / "dino", "dinov2")
+    kit = Toolkit(clip, detector=ShapeDetector(), gallery=gallery, feature_model=str(dino))
+    (named,) = _ask("photo of Barack Obama giving a speech", query_image, kit)
+    assert (named.route, named.answer, named.evidence["label"]) == ("identify", True, "barack_obama")
+    assert named.evidence["neighbours"][0]["path"].endswith("barack_obama/0.png")  # the same picture, nearest
+    (who,) = _ask("who is this?", query_image, kit)
+    assert (who.route, who.answer) == ("identify", "barack_obama")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clipaware.query import analyze
-from clipaware.tasks.ask import RouteAnswer, combine, plan
+from clipaware.routes import RouteAnswer, plan
+from clipaware.tasks.ask import combine
 
 
 def _routes(query: str) -> list[dict]:
@@ -81,6 +82,6 @@ def test_combine(answers, expected) -> None:
     ],
 )
 def test_role_swap_keeps_the_users_words(text: str, subject: str, obj: str, swapped: str | None) -> None:
-    from clipaware.tasks.ask import swap_roles
+    from clipaware.routes.roles import swap_roles
 
     assert swap_roles(text, subject, obj) == swapped

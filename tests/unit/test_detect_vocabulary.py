@@ -6,7 +6,7 @@ import pytest
 
 from clipaware.models.coco import coco_class
 from clipaware.models.detect import DETR, OWLV2, Detection, choose_detector_name, nms
-from clipaware.query.tokens import singular
+from clipaware.words import singular
 
 
 @pytest.mark.parametrize(

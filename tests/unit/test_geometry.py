@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from clipaware.tasks.geometry import RELATIONS, Verdict, gap, iou, relate
+from clipaware.boxes import gap, iou
+from clipaware.routes.geometry import RELATIONS, Verdict, relate
 
 H, F, U = Verdict.HOLDS, Verdict.FAILS, Verdict.UNKNOWN
 A = (10, 40, 30, 60)  # 20x20 box on the left
@@ -106,7 +107,7 @@ def test_results_serialise_with_their_evidence() -> None:
     ],
 )
 def test_positions_in_the_frame(position: str, box, expected: Verdict) -> None:
-    from clipaware.tasks.geometry import in_frame
+    from clipaware.routes.geometry import in_frame
 
     assert in_frame(position, box, (100, 100)).verdict is expected
 
@@ -127,7 +128,7 @@ FRAME_TRUTH = {
 
 @pytest.mark.parametrize("region", sorted(FRAME_TRUTH))
 def test_every_frame_region_holds_exactly_in_its_part_of_a_wide_frame(region: str) -> None:
-    from clipaware.tasks.geometry import in_frame
+    from clipaware.routes.geometry import in_frame
 
     width, height = 300, 120  # not square, so an x/y mix-up shows
     seen = []

@@ -14,13 +14,14 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "clipaware"
 
-# Lower floors that must never reach up into the tasks or the doors.
-LOWER = ("clipaware.models", "clipaware.index", "clipaware.query")
+# Lower floors that must never reach up into the tasks or the doors (the routes sit below the tasks).
+LOWER = ("clipaware.models", "clipaware.index", "clipaware.query", "clipaware.routes")
 UPPER = ("clipaware.tasks", "clipaware.cli", "clipaware.library")
-# Owned by helper i12b (issue 12, sections 2 and 3): query/tokens <-> lexicon, and models/detect reaching
-# tasks.geometry for its box arithmetic (which moves to the ground floor, boxes.py). Nothing else may join.
-KNOWN_CYCLES = {frozenset({"clipaware.query.tokens", "clipaware.query.lexicon"})}
-KNOWN_UPWARD = {("clipaware.models.detect", "clipaware.tasks.geometry")}
+# The measuring instrument and the test helpers: only the CLI door (``clipaware eval``, ``--detector shapes``)
+# and the instrument itself may import them; the product never does.
+INSTRUMENT = ("clipaware.eval", "clipaware.testing")
+KNOWN_CYCLES: set[frozenset[str]] = set()
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:
@@ -134,6 +135,20 @@ def test_lower_floors_never_import_tasks_or_doors(lower: str) -> None:
     assert upward <= KNOWN_UPWARD, f"arrows up from {lower}: {sorted(upward - KNOWN_UPWARD)}"
 
 
+def test_the_product_never_imports_the_instrument() -> None:
+    def within(module: str, prefixes: tuple[str, ...]) -> bool:
+        return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+    arrows = {
+        (module, target)
+        for module, targets in GRAPH.items()
+        if not within(module, (*INSTRUMENT, "clipaware.cli"))
+        for target in targets
+        if within(target, INSTRUMENT)
+    }
+    assert not arrows, f"the product imports the measuring instrument: {sorted(arrows)}"
+
+
 def test_no_module_global_carries_cli_flags() -> None:
     """No module below the CLI assigns a ``global`` (the old ``_preferred`` runtime did) or reads a
     ``CLIPAWARE_*`` variable: flags and environment arrive as arguments."""
@@ -146,10 +161,6 @@ def test_no_module_global_carries_cli_flags() -> None:
             if isinstance(node, ast.Global):
                 offenders.append(f"{name}: global {', '.join(node.names)}")
             text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
-            if text.startswith("CLIPAWARE_") and text not in ALLOWED_DEEP_VARIABLES:
+            if text.startswith("CLIPAWARE_"):
                 offenders.append(f"{name}: reads {text}")
     assert not offenders, offenders
-
-
-# Tuning knobs for tests and benchmarks, not user configuration (documented in the README's table).
-ALLOWED_DEEP_VARIABLES = {"CLIPAWARE_ORT_SPIN"}

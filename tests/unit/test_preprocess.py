@@ -11,8 +11,8 @@ from skimage import data
 from transformers import CLIPImageProcessor, SiglipImageProcessor
 
 from clipaware.images import decode_image
-from clipaware.models.fixtures import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 from clipaware.models.preprocess import FastPreprocessor
+from clipaware.testing import OPENAI_CLIP_MEAN, OPENAI_CLIP_STD
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import sqlite3
 import sys
 
 from clipaware.cli import ask_cmds, check, classify, eval, library_cmds, models, output  # noqa: F401  (they register)
+from clipaware.cli import mcp as _mcp  # noqa: F401  (registers `clipaware mcp`)
 from clipaware.cli.app import app
 from clipaware.cli.options import expand_ray_flag
 from clipaware.errors import ClipawareError

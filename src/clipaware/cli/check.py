@@ -15,7 +15,7 @@ from clipaware.errors import UsageError
 def check_cmd(
     query: str | None = typer.Argument(None, help="The text query to check, in quotes."),
     as_json: bool = typer.Option(
-        False, "--json", help='Print {"query", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
+        False, "--json", help='Print {"query", "language", "clip_ok", "limitations", "parse"} (or the scores) as JSON.'
     ),
     check_all: bool = typer.Option(False, "--check-all", help="List every check with pass/fail."),
     file: str | None = typer.Option(
@@ -26,17 +26,19 @@ def check_cmd(
     evaluate_path: str | None = typer.Option(
         None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
     ),
+    jobs: int = typer.Option(
+        0, "--jobs", min=0, help="With --file: processes to use (0: every core, for files of 2,000+ queries)."
+    ),
 ) -> None:
     """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
     from clipaware.query import analyze
     from clipaware.query.evaluate import evaluate_file
-    from clipaware.query.files import analyze_file
+    from clipaware.query.files import check_file_lines
 
     if sum(x is not None for x in (query, file, evaluate_path)) != 1:
         raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
     if file is not None:
-        for result in analyze_file(Path(file)):
-            output.emit_json_line(result)
+        output.json_lines(check_file_lines(Path(file), jobs))
         return
     if evaluate_path is not None:
         output.analyzer_scores(evaluate_file(Path(evaluate_path)), as_json)

@@ -27,6 +27,7 @@ from clipaware.cli.options import (
     MOD_BEFORE_OPT,
     MODEL_OPT,
     ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -54,6 +55,7 @@ def index_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
@@ -71,6 +73,7 @@ def index_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
         create=True,
     )
@@ -104,6 +107,7 @@ def search_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
@@ -130,6 +134,7 @@ def search_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
     ) as library:
         if routed:
@@ -159,6 +164,7 @@ def similar_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
@@ -174,6 +180,7 @@ def similar_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
     ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)

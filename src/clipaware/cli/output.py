@@ -33,9 +33,11 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
-def emit_json_line(payload: Any) -> None:
-    """One JSON value per line (JSONL), for streams of results."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+def json_lines(lines: Iterable[str]) -> None:
+    """JSON lines already encoded (by worker processes, for ``check --file``), written as they come."""
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
 
 
 def error(message: object) -> None:
@@ -220,7 +222,9 @@ def render_analysis(analysis: Any, check_all: bool = False) -> str:
 
     lines: list[str] = []
     query = lit(analysis.query)
-    if analysis.clip_ok:
+    if analysis.clip_ok is None:
+        lines.append(f"❔ No verdict for: [bold]{query}[/]  (language: {lit(analysis.language)})")
+    elif analysis.clip_ok:
         lines.append(f"✅ CLIP is appropriate for: [bold]{query}[/]")
     else:
         kinds = ", ".join(kind.value for kind in analysis.kinds)

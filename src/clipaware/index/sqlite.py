@@ -147,6 +147,12 @@ class ImageIndex:
             raise IndexUnavailableError(f"no index at {path}; run `clipaware index FOLDER --db {path}` first")
         index = cls(path, cls._connect(path), ann_threshold)
         index._migrate(create=False)
+        if index.meta("model") is None or not index.dim:
+            index.close()  # schema written, model not yet: a first run is creating it, or was killed doing so
+            raise IndexUnavailableError(
+                f"{path} has no model recorded yet: an index run is creating it, or one was interrupted; "
+                f"run `clipaware index` on its folder to finish it"
+            )
         return index
 
     @classmethod

@@ -6,7 +6,7 @@ class and OWLv2 (open vocabulary, slower) otherwise; this module does that mappi
 
 from __future__ import annotations
 
-from clipaware.query.tokens import singular
+from clipaware.words import singular
 
 COCO_CLASSES: tuple[str, ...] = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",

@@ -2,7 +2,8 @@
 
 CLIP scores a whole image against a whole sentence, so it cannot count, locate or bind attributes. The routes
 that can (count, relate, bind, negate) need boxes, and they get them through this one small protocol so that
-any detector — DETR, OWLv2, or the classical :class:`ShapeDetector` of the shapes world — plugs in unchanged.
+any detector — DETR, OWLv2, or the shapes world's classical ``ShapeDetector`` (in :mod:`clipaware.eval`) —
+plugs in unchanged.
 
 A detector returns object labels and boxes only, never attributes such as colour: judging "red" is left to
 CLIP on the box's crop, exactly as it must be with a real detector.
@@ -10,20 +11,15 @@ CLIP on the box's crop, exactly as it must be with a real detector.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
-from PIL import Image
-
+from clipaware.boxes import Box, centre, iou
 from clipaware.errors import ModelNotAvailableError, UsageError
+from clipaware.images import ImageSource, load_image
 from clipaware.models.coco import coco_class
-from clipaware.query.tokens import singular
-
-ImageInput = Image.Image | np.ndarray | str | Path
+from clipaware.words import singular
 
 DETR = "facebook/detr-resnet-50"
 OWLV2 = "google/owlv2-base-patch16-ensemble"
@@ -32,16 +28,15 @@ NMS_IOU = 0.5
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected object: ``box`` is (x0, y0, x1, y1) in pixels of the input image, x1/y1 exclusive."""
+    """One detected object: a label, the detector's confidence and its :data:`~clipaware.boxes.Box`."""
 
     label: str
     score: float
-    box: tuple[float, float, float, float]
+    box: Box
 
     @property
     def centre(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.box
-        return (x0 + x1) / 2, (y0 + y1) / 2
+        return centre(self.box)
 
     def to_dict(self) -> dict:
         return {
@@ -55,16 +50,7 @@ class Detection:
 class Detector(Protocol):
     """Anything that finds labelled boxes; ``labels`` restricts (open-vocabulary models: sets) the classes."""
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]: ...
-
-
-def as_pil(image: ImageInput) -> Image.Image:
-    """Any image input as upright RGB, through the one safe loader."""
-    from clipaware.images import load_image
-
-    if isinstance(image, np.ndarray):
-        return Image.fromarray(np.asarray(image, dtype=np.uint8)).convert("RGB")
-    return load_image(image)
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]: ...
 
 
 def nms(detections: Sequence[Detection], iou_threshold: float = NMS_IOU) -> list[Detection]:
@@ -72,8 +58,6 @@ def nms(detections: Sequence[Detection], iou_threshold: float = NMS_IOU) -> list
 
     Detectors often fire twice on one object; without this a count route would over-count.
     """
-    from clipaware.tasks.geometry import iou
-
     kept: list[Detection] = []
     for det in sorted(detections, key=lambda d: -d.score):
         if all(k.label != det.label or iou(k.box, det.box) < iou_threshold for k in kept):
@@ -122,10 +106,10 @@ class DetrDetector:
         self.name, self.threshold = name, threshold
         self.model, self.processor, _ = _load(name, "detr")
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]:
         import torch
 
-        pil = as_pil(image)
+        pil = load_image(image)
         wanted = {coco_class(label) or label: label for label in labels} if labels else None
         with torch.inference_mode():
             outputs = self.model(**self.processor(images=pil, return_tensors="pt"))
@@ -149,12 +133,12 @@ class Owlv2Detector:
         self.name, self.threshold = name, threshold
         self.model, self.processor, self.tokenizer = _load(name, "owlv2")
 
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
+    def detect(self, image: ImageSource, labels: Sequence[str] | None = None) -> list[Detection]:
         import torch
 
         if not labels:
             raise UsageError("an open-vocabulary detector needs the names of the things to find")
-        pil = as_pil(image)
+        pil = load_image(image)
         queries = [f"a photo of a {singular(label)}" for label in labels]
         text = self.tokenizer(queries, padding="max_length", max_length=16, truncation=True, return_tensors="pt")
         pixels = self.processor(images=pil, return_tensors="pt")
@@ -179,7 +163,11 @@ def choose_detector_name(nouns: Sequence[str]) -> str:
 
 
 def load_detector(kind: str, nouns: Sequence[str] = ()) -> Detector:
-    """``auto`` (by the nouns), ``detr``, ``owlv2``, ``shapes``, or a model folder/hub name."""
+    """``auto`` (by the nouns), ``detr``, ``owlv2``, or a model folder/hub name.
+
+    The shapes world's ``ShapeDetector`` is a measuring instrument, not a product model: the command line
+    builds it for ``--detector shapes`` (:mod:`clipaware.eval.shapes.detect`) and hands it down loaded.
+    """
     kind = kind.strip()
     if kind == "auto":
         kind = choose_detector_name(nouns)
@@ -187,10 +175,6 @@ def load_detector(kind: str, nouns: Sequence[str] = ()) -> Detector:
         return DetrDetector()
     if kind in ("owlv2", OWLV2):
         return Owlv2Detector()
-    if kind == "shapes":
-        from clipaware.models.detect import ShapeDetector  # type: ignore[attr-defined]  # added by the shapes world
-
-        return ShapeDetector()
     from transformers import AutoConfig
 
     from clipaware.models.hub import model_folder
@@ -200,81 +184,4 @@ def load_detector(kind: str, nouns: Sequence[str] = ()) -> Detector:
         return DetrDetector(kind)
     if model_type == "owlv2":
         return Owlv2Detector(kind)
-    raise UsageError(f"--detector {kind}: expected auto, detr, owlv2, shapes, or a DETR/OWLv2 model")
-
-
-# ------------------------------------------------------------------------------------------ shapes world
-def _shape_label(label: str) -> str:
-    label = label.strip().lower()
-    return label[:-1] if label.endswith("s") and label[:-1] in {*SHAPE_PROTOTYPES, *GENERIC_LABELS} else label
-
-
-GENERIC_LABELS = frozenset({"shape", "object", "thing"})
-
-# (solidity, extent in the minimum-area rectangle) measured on drawn shapes; both are rotation-invariant.
-# Solidity is slightly above 1 for convex shapes because pixel area exceeds the contour's polygon area.
-SHAPE_PROTOTYPES: dict[str, tuple[float, float]] = {
-    "circle": (1.03, 0.785),
-    "square": (1.04, 1.0),
-    "triangle": (1.04, 0.5),
-    "star": (0.57, 0.375),
-}
-
-
-class ShapeDetector:
-    """Classical detector for the shapes world: segment what differs from the background, classify contours.
-
-    How: the background colour is the median of the image border; pixels far from it (``threshold`` in any
-    channel) are foreground; each connected component of at least ``min_area`` pixels is one object, labelled
-    by the nearest shape prototype in (solidity, rectangle-extent) space. The score falls with the distance
-    to that prototype, so odd blobs get low scores instead of confident wrong labels.
-    """
-
-    def __init__(self, threshold: int = 40, min_area: int = 40, min_score: float = 0.0) -> None:
-        self.threshold = threshold
-        self.min_area = min_area
-        self.min_score = min_score
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(SHAPE_PROTOTYPES)
-
-    def detect(self, image: ImageInput, labels: Sequence[str] | None = None) -> list[Detection]:
-        """Every shape found (or only those in ``labels``; plurals such as "circles" are accepted)."""
-        import cv2
-
-        rgb = np.asarray(as_pil(image)).astype(np.int16)
-        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-        background = np.median(border, axis=0)
-        mask = (np.abs(rgb - background).max(axis=2) > self.threshold).astype(np.uint8)
-        n, components, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        wanted = None if labels is None else {_shape_label(label) for label in labels}
-        if wanted is not None and wanted & GENERIC_LABELS:
-            wanted = None  # "shapes", "objects": every shape is one
-        found = []
-        for k in range(1, n):
-            x, y, w, h, area = (int(v) for v in stats[k])
-            if area < self.min_area:
-                continue
-            component = (components[y : y + h, x : x + w] == k).astype(np.uint8)
-            label, score = self._classify(component, area)
-            if score < self.min_score or (wanted is not None and label not in wanted):
-                continue
-            found.append(Detection(label, score, (float(x), float(y), float(x + w), float(y + h))))
-        return sorted(found, key=lambda d: (-d.score, d.box))
-
-    @staticmethod
-    def _classify(component: np.ndarray, area: int) -> tuple[str, float]:
-        import cv2
-
-        contours, _ = cv2.findContours(component, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        contour = max(contours, key=cv2.contourArea)
-        hull_area = max(cv2.contourArea(cv2.convexHull(contour)), 1.0)
-        (rw, rh) = cv2.minAreaRect(contour)[1]
-        solidity = area / hull_area
-        extent = area / ((rw + 1) * (rh + 1))
-        distances = {name: math.hypot(solidity - s, extent - e) for name, (s, e) in SHAPE_PROTOTYPES.items()}
-        label = min(distances, key=distances.get)
-        # 0.125 is half the smallest gap between prototypes (square–circle in extent): past it, say so.
-        score = math.exp(-((distances[label] / 0.125) ** 2))
-        return label, score
+    raise UsageError(f"--detector {kind}: expected auto, detr, owlv2, or a DETR/OWLv2 model")

@@ -3,9 +3,9 @@
 Every engine takes the same numpy inputs (preprocessed pixels; token ids and mask) and returns raw
 float32 features; :class:`~clipaware.models.clip.ClipModel` normalises them. PyTorch fp32 is the
 reference. Any other engine (ONNX fp32 or int8, PyTorch bf16 or int8) is first run on a small fixed input
-(:func:`probe_inputs`) and must give vectors with cosine ≥ :data:`MIN_COSINE` to the reference's, in both
-towers; otherwise it is refused with a warning and the next safer engine is tried (ONNX int8 → ONNX fp32
-→ PyTorch fp32). The verdict is remembered beside the ONNX files, so the check runs once per model.
+(:func:`probe_images`, :data:`PROBE_TEXTS`) and must give vectors with cosine ≥ :data:`MIN_COSINE` to the
+reference's, in both towers; otherwise it is refused with a warning and the next safer engine is tried
+(ONNX int8 → ONNX fp32 → PyTorch fp32). The verdict is remembered beside the ONNX files: the check runs once.
 """
 
 from __future__ import annotations
@@ -117,13 +117,13 @@ class OnnxEngine:
 
     runtime = "onnx"
 
-    def __init__(self, image_path: Path, text_path: Path, precision: str) -> None:
+    def __init__(self, image_path: Path, text_path: Path, precision: str, *, spin: bool = False) -> None:
         from clipaware.models.onnx import OnnxTower
 
         self.precision = precision
         self.text_precision = precision
-        self.image_tower = OnnxTower(image_path)
-        self.text_tower = OnnxTower(text_path)
+        self.image_tower = OnnxTower(image_path, spin=spin)
+        self.text_tower = OnnxTower(text_path, spin=spin)
 
     @property
     def label(self) -> str:
@@ -172,11 +172,12 @@ def build_engine(
     probe: Callable[[], tuple[np.ndarray, dict[str, np.ndarray]]],
     device: str = "cpu",
     onnx_cache: str | Path | None = None,
+    ort_spin: bool = False,
 ) -> BuiltEngine:
     """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails.
 
     Exported and quantised files (and their checks) are kept under ``onnx_cache`` (default: see
-    :func:`clipaware.models.onnx.onnx_cache_root`).
+    :func:`clipaware.models.onnx.onnx_cache_root`); ``ort_spin`` lets ONNX Runtime threads spin while idle.
     """
     model: Any | None = None
     reference: tuple[np.ndarray, np.ndarray] | None = None
@@ -276,7 +277,10 @@ def build_engine(
     if len(picked) < len(ox.TOWERS):
         return reference_engine("onnx export strays from fp32")
     engine = OnnxEngine(
-        ox.tower_file(cache, "image", picked["image"]), ox.tower_file(cache, "text", picked["text"]), picked["image"]
+        ox.tower_file(cache, "image", picked["image"]),
+        ox.tower_file(cache, "text", picked["text"]),
+        picked["image"],
+        spin=ort_spin,
     )
     engine.text_precision = picked["text"]
     reason = choice.reason if picked["image"] == choice.precision else f"onnx {choice.precision} refused"

@@ -110,6 +110,10 @@ class NegatedTerm:
         return {"term": self.term, "cue": self.cue, "text": self.text}
 
 
+# Entity types CLIP cannot tell apart from their look-alikes (identity, not category).
+FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
+
+
 @dataclass(frozen=True)
 class Entity:
     """A named thing: person, make_model, breed, species, artwork, font, identify (a who/which question);
@@ -117,6 +121,11 @@ class Entity:
 
     text: str
     type: str
+
+    @property
+    def fine_grained(self) -> bool:
+        """Whether CLIP cannot verify it and a labelled gallery (the identify route) must."""
+        return self.type in FINE_GRAINED_TYPES
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "type": self.type}
@@ -166,15 +175,22 @@ class Limitation:
 
 @dataclass(frozen=True)
 class QueryAnalysis:
-    """The verdict for one query: ``clip_ok`` when no limitation was found."""
+    """The verdict for one query: ``clip_ok`` when no limitation was found.
+
+    ``language`` is the ISO 639-1 code the query reads as. The checks read English only, so for any other
+    language ``clip_ok`` is None (no verdict, never a silent yes) and ``parse.warnings`` says what to do.
+    """
 
     query: str
     limitations: tuple[Limitation, ...]
     parse: QueryParse = field(default_factory=QueryParse)
+    language: str = "en"
 
     @property
-    def clip_ok(self) -> bool:
-        return not self.limitations
+    def clip_ok(self) -> bool | None:
+        if self.limitations:
+            return False
+        return True if self.language == "en" else None
 
     @property
     def kinds(self) -> tuple[LimitationKind, ...]:
@@ -186,6 +202,7 @@ class QueryAnalysis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "language": self.language,
             "clip_ok": self.clip_ok,
             "limitations": [limitation.to_dict() for limitation in self.limitations],
             "parse": self.parse.to_dict(),

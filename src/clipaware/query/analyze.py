@@ -1,6 +1,6 @@
 """``analyze(text)``: check one query for the five things CLIP cannot do, with no model at all.
 
-The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five detectors ->
+The pipeline is tokenize -> mark idioms, sign texts and quotes -> find entities -> run the five limitation rules ->
 attach explanations and suggestions. Every stage looks only a few tokens around each position, so the time is
 linear in the query length; bad input is refused with a :class:`UsageError` that says what to do instead.
 """
@@ -23,8 +23,10 @@ from clipaware.query.analysis import (
     Relation,
 )
 from clipaware.query.binding import (
+    attach_predicates,
     binding_evidence,
     find_actions,
+    find_any_actions,
     find_comparisons,
     find_objects,
     find_possessions,
@@ -32,7 +34,9 @@ from clipaware.query.binding import (
 from clipaware.query.counting import detect_counting
 from clipaware.query.doc import Doc
 from clipaware.query.entities import find_entities
-from clipaware.query.lexicon import get_lexicon, known_words
+from clipaware.query.language import ENGLISH, detect_language, not_english_note
+from clipaware.query.lexicon import get_lexicon
+from clipaware.query.lexicons import known_words
 from clipaware.query.negation import detect_negation
 from clipaware.query.spatial import detect_spatial
 from clipaware.query.tokens import tokenize
@@ -58,7 +62,6 @@ def _check_input(text: object) -> str:
 
 
 _LETTER = re.compile(r"[^\W\d_]")
-_NON_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f]")
 
 
 _NOT_ENGLISH = "the query looks mostly not English: the checks read English and may miss limitations here"
@@ -67,14 +70,11 @@ _NOT_ENGLISH = "the query looks mostly not English: the checks read English and 
 def _warnings(query: str, doc: Doc) -> tuple[str, ...]:
     """Say when the English rules had nothing to read, so "no limitation" is not mistaken for a verdict.
 
-    Non-Latin script is easy to see; Latin-script foreign text ("un perro sin collar") shows as a query whose
-    words are almost all unknown to every word list, even the function words every English sentence has.
+    Other languages are told apart before the checks run (``language.py``); what is left here is a query
+    whose words are almost all unknown to every word list, even the function words every English sentence has.
     """
-    letters = len(_LETTER.findall(query))
-    if not letters:
+    if not _LETTER.search(query):
         return ("no words found (only symbols, emoji or numbers): nothing for the checks to read",)
-    if len(_NON_LATIN_LETTER.findall(query)) > letters / 2:
-        return (_NOT_ENGLISH,)
     words = [token.norm for token in doc.tokens if token.norm.isalpha()]
     if len(words) >= 4:
         known = known_words()
@@ -92,13 +92,19 @@ def analyze(text: str) -> QueryAnalysis:
     query = _check_input(text)
     lex = get_lexicon()
     doc = Doc.build(query, tokenize(query), lex)
+    language = detect_language(query, doc.norm_set, lex.function_words)
+    if language != ENGLISH:
+        # English rules on other languages would find nothing and read as "fine": say so instead.
+        return QueryAnalysis(query, (), QueryParse(warnings=(not_english_note(language),)), language)
 
     entities = find_entities(doc)
     counts = detect_counting(doc)
     relations = detect_spatial(doc)
-    objects = find_objects(doc)
+    objects = attach_predicates(doc, find_objects(doc))
     bound = binding_evidence(doc, objects)
-    actions = find_actions(doc) + find_comparisons(doc) + find_possessions(doc)
+    roles = find_actions(doc)
+    taken = {k for _, first, last in roles for k in range(first, last + 1)}
+    actions = roles + find_any_actions(doc, taken) + find_comparisons(doc) + find_possessions(doc)
     negations = detect_negation(doc)
 
     named = [Entity(doc.span_text(e.first, e.last), e.type) for e in entities]
@@ -125,7 +131,7 @@ def analyze(text: str) -> QueryAnalysis:
             explanation, suggestion = explain(kind, parse)
             unique = tuple(dict.fromkeys(texts)) if len(texts) > 1 else tuple(texts)
             limitations.append(Limitation(kind, unique, explanation, suggestion))
-    return QueryAnalysis(query, tuple(limitations), parse)
+    return QueryAnalysis(query, tuple(limitations), parse, ENGLISH)
 
 
 __all__ = [

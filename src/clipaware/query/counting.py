@@ -217,6 +217,8 @@ def _number(doc: Doc, i: int, value: int) -> Finding | None:
             "without",
         ):
             return None  # "the one", "not one chair" (an emphatic absence)
+        if any(tokens[k].norm == "other" for k in range(i + 2, min(n, i + 9))):
+            return None  # "one shoe is muddy, the other is clean": a contrast, not a number
     # "two of the dogs", "three of them"
     if j + 1 < n and tokens[j].norm == "of" and tokens[j + 1].norm in ("the", "them", "us", "these", "those", "my"):
         if norm == "one" and first == i:

@@ -1,8 +1,8 @@
-"""A tokenized query plus the shared marks every detector reads.
+"""A tokenized query plus the shared marks every limitation rule reads.
 
-Before any detector runs, ``Doc`` marks the tokens that must not trigger anything (idioms such as "under
+Before any rule runs, ``Doc`` marks the tokens that must not trigger anything (idioms such as "under
 construction", sign texts such as "no parking", quoted text) and knows how to find noun phrases around a
-position. Detectors then stay short: they look for their cue and ask the doc for the nouns next to it.
+position. Rules then stay short: they look for their cue and ask the doc for the nouns next to it.
 All scans look a bounded number of tokens around a position, so a 10,000-character query stays linear.
 """
 
@@ -49,6 +49,26 @@ _SKIPPABLE_BEFORE = frozenset(
         "sat",
         "stood",
         "lay",
+        "out",
+        "low",
+        "high",
+        "sit",
+        "stand",
+        "hang",
+        "lie",
+        "float",
+        "lean",
+        "rest",
+        "stay",
+        "appear",
+        "must",
+        "should",
+        "could",
+        "would",
+        "will",
+        "might",
+        "can't",
+        "shouldn't",
         "not",
         "never",
         "isn't",
@@ -98,7 +118,7 @@ _VISUAL_ATTRIBUTES = frozenset({"color", "size", "material", "pattern", "shape"}
 
 @dataclass
 class Doc:
-    """Tokens of one query and per-token marks; detectors add entity spans as they find them."""
+    """Tokens of one query and per-token marks; rules add entity spans as they find them."""
 
     text: str
     tokens: list[Token]
@@ -130,7 +150,7 @@ class Doc:
         columns = [list(column) for column in zip(*infos, strict=True)] if infos else [[] for _ in range(6)]
         starts, doc.punct, doc.numbers, stops, doc.verbish, alphas = columns
         doc.starts = starts
-        # Which words and phrase indexes occur at all: a detector with no cue in the query skips its scan.
+        # Which words and phrase indexes occur at all: a rule with no cue in the query skips its scan.
         doc.norm_set = frozenset([token.norm for token in tokens])
         doc.present = frozenset().union(*starts)
         doc.relation_at = [lex.relations.match(tokens, i) if "relations" in starts[i] else None for i in range(n)]
@@ -200,7 +220,7 @@ class Doc:
         return self.text[self.tokens[first].start : self.tokens[last].end]
 
     def blocked(self, i: int) -> bool:
-        """Inside an idiom, a sign's text or quotes: no detector may fire here."""
+        """Inside an idiom, a sign's text or quotes: no rule may fire here."""
         return self.block[i]
 
     # --- word classes ---

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clipaware.query.analysis import FINE_GRAINED_TYPES
 from clipaware.query.doc import Doc
 
-# Entity types that make a query fine-grained; the others are recorded for the parse only.
-FINE_GRAINED_TYPES = frozenset({"person", "make_model", "breed", "species", "artwork", "font", "identify"})
 _POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 _TITLE_KIN = frozenset({"uncle", "aunt", "auntie", "grandma", "grandpa", "granny", "nana", "cousin"})
 _MODEL_SUFFIXES = frozenset({"pro", "max", "plus", "mini", "ultra", "lite", "se", "gt", "gti", "turbo", "s", "x"})
@@ -152,6 +151,8 @@ def find_entities(doc: Doc) -> list[Found]:
         entity = None
         if token.cap or not token.forms.isdisjoint(lex.kinship):
             entity = _person_pattern(doc, i)
+        elif token.norm in lex.first_names or (token.norm.endswith("'s") and token.norm[:-2] in lex.first_names):
+            entity = _lowercase_name(doc, i)
         if entity is None and ("-" in token.norm or token.norm in lex.species_modifiers):
             entity = _species_pattern(doc, i)
         if entity is None and i + 1 < n and (tokens[i + 1].forms & _BREED_GROUPS or token.cap):
@@ -199,11 +200,57 @@ def _accept_lexicon_entity(doc: Doc, i: int, size: int, kind: str, mode: str, fo
         after = tokens[last + 1].norm if last + 1 < len(tokens) else ""
         if not (before & {"in", "font", "typeface"} or after in _FONT_CUES):
             return None
-    elif kind == "person" and size == 1 and not tokens[i].cap and tokens[i].norm in doc.lex.first_names:
+    elif (kind == "person" and size == 1 and not tokens[i].cap and tokens[i].norm in doc.lex.first_names) or (
+        mode == "bare" and not _the_creature(doc, i, last)
+    ):
         return None
     if kind == "person" and last + 1 < len(tokens) and tokens[last + 1].norm in _STYLE_AFTER_PERSON:
         return Found(i, last, "style")  # "Marilyn Monroe style dress", "Elvis impersonator": a look, not a face
     return Found(i, last, kind)
+
+
+_NOT_THE_CREATURE = frozenset(
+    {
+        "print",
+        "prints",
+        "pattern",
+        "patterned",
+        "skin",
+        "costume",
+        "costumes",
+        "onesie",
+        "mask",
+        "logo",
+        "tattoo",
+        "plush",
+        "toy",
+        "emblem",
+        "mascot",
+        "sticker",
+        "hood",
+        "wallpaper",
+    }
+)
+
+
+def _the_creature(doc: Doc, i: int, last: int) -> bool:
+    """Whether a bare species name means the living thing, not a brand, a print or a colour.
+
+    "Jaguar dealership", "puma sneakers" (a make followed by a noun), "leopard print", "canary yellow" and a
+    capitalised first name mid-sentence ("my friend Robin", left to the person rules) are not species.
+    """
+    tokens, lex = doc.tokens, doc.lex
+    after = tokens[last + 1] if last + 1 < len(tokens) else None
+    if after is not None:
+        if after.norm in _NOT_THE_CREATURE or lex.attributes.get(after.norm) == "color":
+            return False
+        if "makes" in doc.starts[i] and (
+            tokens[i].cap or after.norm in _NON_MODEL_WORDS or _is_code(after.norm) or doc.is_content(last + 1)
+        ):
+            return False
+    elif "makes" in doc.starts[i] and tokens[i].cap:
+        return False
+    return not (tokens[i].cap and tokens[i].norm in lex.first_names and not _sentence_start(doc, i))
 
 
 def _make_model(doc: Doc, i: int, size: int) -> Found | None:
@@ -285,6 +332,85 @@ def _person_pattern(doc: Doc, i: int) -> Found | None:
         return Found(i, i, "person")
     follower = tokens[i + 1].norm if i + 1 < n else ""
     if "'s" in token.norm or follower in _PERSON_FOLLOWERS or (i + 1 < n and doc.is_verbish(i + 1)):
+        return Found(i, i, "person")
+    return None
+
+
+_MEDIA_BEFORE_NAME = frozenset(
+    {
+        "pic",
+        "pics",
+        "photo",
+        "photos",
+        "picture",
+        "pictures",
+        "video",
+        "videos",
+        "shot",
+        "shots",
+        "selfie",
+        "selfies",
+        "portrait",
+        "portraits",
+        "footage",
+    }
+)
+_NAME_SLOT_BEFORE = frozenset({"of", "with", "and", "&", "w/"})
+_NAME_SLOT_AFTER = frozenset(
+    {"at", "in", "on", "with", "and", "&", "from", "during", "by", "near", "'s", ",", ".", "!", "?", "when", "after"}
+)
+# Names that are also times, weather and places: "pics of summer at the lake" names no one.
+_NOT_A_NAME_HERE = frozenset(
+    {
+        "summer",
+        "autumn",
+        "winter",
+        "spring",
+        "dawn",
+        "sky",
+        "storm",
+        "river",
+        "may",
+        "june",
+        "april",
+        "august",
+        "christmas",
+        "easter",
+        "paris",
+        "sydney",
+        "chelsea",
+        "georgia",
+        "virginia",
+        "carolina",
+        "victoria",
+        "austin",
+    }
+)
+
+
+def _lowercase_name(doc: Doc, i: int) -> Found | None:
+    """A first name typed in lower case on a phone: "pics of tom at the lake", "me and jake at the concert".
+
+    Lower case takes away the capital that marks a name, so the place must: after "of"/"with"/"and" (or first
+    in the query) and before a preposition, a verb or the end. A name that is also an everyday word ("rose",
+    "mark", "will") needs the stronger place: right after "pics of", "selfie with" or "me and".
+    """
+    tokens, lex = doc.tokens, doc.lex
+    n = len(tokens)
+    norm = tokens[i].norm
+    name = norm[:-2] if norm.endswith("'s") else norm
+    if name in _NOT_A_NAME_HERE or doc.blocked(i) or doc.entity[i] is not None:
+        return None
+    nxt = tokens[i + 1].norm if i + 1 < n else ""
+    if not (i + 1 >= n or nxt in _NAME_SLOT_AFTER or doc.is_verbish(i + 1) or name != norm):
+        return None
+    prev = tokens[i - 1].norm if i > 0 else ""
+    before = tokens[i - 2].norm if i > 1 else ""
+    strong = prev in _NAME_SLOT_BEFORE and (before in _MEDIA_BEFORE_NAME or before == "me")
+    if name in lex.common_names or name in lex.attributes or name in lex.animals or name in lex.people:
+        return Found(i, i, "person") if strong else None
+    starts = i == 0 and (norm.endswith("'s") or (i + 1 < n and doc.is_verbish(i + 1)))  # "chloe's first day"
+    if strong or prev in _NAME_SLOT_BEFORE or starts:
         return Found(i, i, "person")
     return None
 

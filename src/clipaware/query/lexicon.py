@@ -9,30 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from functools import cache, cached_property
 from typing import Any
 
+from clipaware.query.lexicons import read_rows, read_words
 from clipaware.query.tokens import Token, split_words
-
-_PACKAGE = "clipaware.query.lexicons"
-
-
-def read_rows(name: str) -> list[list[str]]:
-    """Rows of a lexicon file: comment and blank lines dropped, fields split on ``|`` and stripped."""
-    text = resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    rows: list[list[str]] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        rows.append([field.strip() for field in line.split("|")])
-    return rows
-
-
-def read_words(name: str) -> frozenset[str]:
-    """The first field of every row, lower-cased: a set for membership tests."""
-    return frozenset(row[0].lower() for row in read_rows(name))
+from clipaware.words import NUMBER_WORDS
 
 
 class PhraseIndex:
@@ -101,7 +83,7 @@ class PhraseIndex:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Every word list, parsed into the shape its detector needs."""
+    """Every word list, parsed into the shape its rule needs."""
 
     attributes: dict[str, str]
     attribute_compounds: frozenset[tuple[str, str]]
@@ -115,6 +97,7 @@ class Lexicon:
     relations: PhraseIndex
     frame_words: dict[str, str]
     frame_nouns: frozenset[str]
+    picture_parts: frozenset[str]
     setting_nouns: frozenset[str]
     sky_nouns: frozenset[str]
     idioms: PhraseIndex
@@ -138,10 +121,16 @@ class Lexicon:
     plant_kinds: frozenset[str]
     _starters: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
 
+    @cached_property
+    def picture_words(self) -> frozenset[str]:
+        """Every noun that names the picture or a part of it ("photo", "painting", "corner", "side"), not a
+        thing in it: the routes never send these to a detector."""
+        return self.frame_nouns | self.media_nouns | frozenset(self.frame_words) | self.picture_parts
+
     def starters(self, forms: frozenset[str]) -> frozenset[str]:
         """Names of the phrase indexes with an entry starting with one of ``forms`` (memoised per word).
 
-        Detectors test this set before calling ``match``, so most tokens cost one dictionary lookup.
+        Rules test this set before calling ``match``, so most tokens cost one dictionary lookup.
         """
         found = self._starters.get(forms)
         if found is None:
@@ -161,6 +150,9 @@ _INDEXES = (
     "makes",
     "comparators",
 )
+
+
+_BARE_SPECIES_LISTS = ("birds.txt", "wild_cats.txt", "houseplants.txt", "garden_flowers.txt")
 
 
 def _role_verb_entries() -> list[tuple[str, str]]:
@@ -203,6 +195,10 @@ def get_lexicon() -> Lexicon:
         entities.append((row[0], ("breed", "free")))
     for row in read_rows("species.txt"):
         entities.append((row[0], ("species", "free")))
+    for name in _BARE_SPECIES_LISTS:
+        # A bare common name ("wren", "cheetah", "monstera"): a species unless context makes it a brand or a
+        # print ("Jaguar dealership", "leopard print"), checked in entities.py.
+        entities.extend((row[0], ("species", "bare")) for row in read_rows(name))
     for row in read_rows("fonts.txt"):
         entities.append((row[0], ("font", row[1] if len(row) > 1 else "free")))
     for row in read_rows("identify.txt"):
@@ -214,7 +210,8 @@ def get_lexicon() -> Lexicon:
     compounds = frozenset(
         (words[0], words[-1]) for words in (split_words(row[0]) for row in read_rows("color_compounds.txt"))
     )
-    numbers = {row[0].lower(): int(row[1]) for row in read_rows("numbers.txt")}
+    numbers = {word: value for value, word in enumerate(NUMBER_WORDS)}
+    numbers.update({row[0].lower(): int(row[1]) for row in read_rows("numbers.txt")})
     collectives = {row[0].lower(): (int(row[1]), row[2] == "yes") for row in read_rows("collectives.txt")}
     function_words = read_words("function_words.txt")
     lexicon = Lexicon(
@@ -230,6 +227,7 @@ def get_lexicon() -> Lexicon:
         relations=PhraseIndex((row[0], (row[1], row[2])) for row in read_rows("relations.txt")),
         frame_words={row[0].lower(): row[1] for row in read_rows("frame_words.txt")},
         frame_nouns=read_words("frame_nouns.txt"),
+        picture_parts=read_words("picture_parts.txt"),
         setting_nouns=read_words("setting_nouns.txt"),
         sky_nouns=read_words("sky_nouns.txt"),
         idioms=PhraseIndex((row[0], "idiom") for row in read_rows("idioms.txt")),
@@ -253,38 +251,3 @@ def get_lexicon() -> Lexicon:
         plant_kinds=read_words("plant_kinds.txt"),
     )
     return lexicon
-
-
-def words_in(rows: Iterable[Sequence[str]]) -> set[str]:
-    """Every single word of the first field of ``rows`` (to build the typo-correction targets)."""
-    out: set[str] = set()
-    for row in rows:
-        out.update(split_words(row[0]))
-    return out
-
-
-@cache
-def correction_targets() -> frozenset[str]:
-    """Words worth repairing when typed with two letters swapped ("rigth", "retreiver", "lfet").
-
-    Only the words that change a verdict are targets: relation, number, negation and breed/species words.
-    """
-    targets: set[str] = set()
-    for name in ("relations.txt", "numbers.txt", "negators.txt", "comparators.txt", "frame_words.txt"):
-        targets |= words_in(read_rows(name))
-    for name in ("breeds.txt", "species.txt"):
-        targets |= {word for word in words_in(read_rows(name)) if len(word) >= 5}
-    targets -= words_in(read_rows("function_words.txt"))  # "form" must stay "form", not become "from"
-    return frozenset(word for word in targets if word.isalpha() and len(word) >= 4)
-
-
-@cache
-def known_words() -> frozenset[str]:
-    """Every word in any list: a typo repair never rewrites one of these ("there" is not "three")."""
-    known: set[str] = set()
-    for entry in resources.files(_PACKAGE).iterdir():
-        if entry.name.endswith(".txt"):
-            for row in read_rows(entry.name):
-                for cell in row:
-                    known.update(cell.lower().split())
-    return frozenset(known)

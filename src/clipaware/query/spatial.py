@@ -93,9 +93,26 @@ def detect_spatial(doc: Doc) -> list[Finding]:
     return findings
 
 
+_DEMANDS = frozenset({"must", "should", "needs", "has", "have"})
+_OPENERS = frozenset(
+    {"a", "an", "the", "my", "his", "her", "its", "their", "our", "your", "this", "that", "him", "them", "it", "me"}
+)
+_STRUCTURES = frozenset({"wall", "house", "building", "fence", "barn", "shed"})
+_BACKDROPS = frozenset(
+    {"background", "backdrop", "sky", "sunset", "sunrise", "light", "wind", "odds", "clock", "grain", "current", "tide"}
+)
+
+
 def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Finding | None:
     tokens, lex = doc.tokens, doc.lex
     after = i + size
+    if strength == "pronoun":
+        # "a cup to its right": the object is the thing named before, which the pronoun points back to.
+        subject = doc.np_before(i)
+        if subject is None:
+            return None
+        last = i + size - 1
+        return (Relation(tokens[subject].norm, canonical, "it", doc.span_text(i, last)), i, last)
     if after + 1 < len(tokens) and tokens[after].norm in ("or", "and"):
         # "in front of or behind the fire truck": the object follows the second relation.
         second = lex.relations.match(tokens, after + 1)
@@ -115,18 +132,32 @@ def _relation(doc: Doc, i: int, size: int, canonical: str, strength: str) -> Fin
     obj_head, subject_head = tokens[obj[1]], tokens[subject]
     if obj_head.norm in _VIEWERS:
         return None
-    described = doc.described(obj[0], obj[1])  # "a green star", "a grey square": drawn objects, not the setting
+    # "the moon must sit low over the hills": where a sky object must be is asked for, even over scenery.
+    demanded = bool(tokens[subject].forms & lex.sky_nouns) and any(
+        tokens[k].norm in _DEMANDS for k in range(subject + 1, i)
+    )
+    described = doc.described(obj[0], obj[1]) or demanded  # "a green star": drawn objects, not the setting
     one_of_them = tokens[after].norm in ("a", "an")  # "above a star" is one star; "under the stars" is the sky
     setting_sky = canonical in ("under", "below", "above", "around") and obj_head.forms & lex.sky_nouns
     if setting_sky and not (described or one_of_them):
         return None  # "under the stars", "above the clouds": a setting
     if obj_head.forms & lex.ground_nouns and not described:
         return None  # "cows grazing beside a river", "a kite above the beach": a scene, not two objects
-    if canonical == "on_top_of" and obj_head.forms & _HEIGHTS:
+    cue = tokens[i + size - 1].norm if size > 1 and tokens[i].norm in ("propped", "leaning") else tokens[i].norm
+    if cue in ("against", "around", "along", "across") and obj_head.norm in _BACKDROPS:
+        return None  # "a jacket against a white background", "sailing against the wind"
+    if cue in ("against", "around", "along", "across") and tokens[after].norm not in _OPENERS:
+        return None  # "a road trip across america", "sailing along coastlines": a route, not one object
+    if (cue in ("against", "along") or strength == "weak") and obj_head.forms & _STRUCTURES:
+        return None  # "a ladder leaning against a house": the building is where it stands, not a second object
+    if cue == "around" and doc.is_animate(subject):
+        return None  # "people sitting around a campfire": a gathering, not an arrangement of objects
+    at_foot = size > 2 and tokens[i + 2].norm in ("foot", "base")
+    if (canonical == "on_top_of" or at_foot) and obj_head.forms & _HEIGHTS:
         return None  # "on top of a mountain": a place to stand
     if strength == "weak" and obj_head.cap and doc.entity[obj[1]] is None and not doc.protected[obj[1]]:
         return None  # "a balloon over Cappadocia": a named place
-    if strength == "weak":
+    if strength == "weak" and not demanded:
         if obj_head.norm in ("other", "another"):
             return None  # "facing each other": how they are turned, not where they are
         for head in (obj_head, subject_head):

@@ -1,7 +1,7 @@
 """Splitting a query into tokens that remember where they came from.
 
 Every token keeps its character span in the original query, so evidence is always an exact substring of
-what the user typed, while detectors compare normalised forms: lower case, British spellings and casual
+what the user typed, while the rules compare normalised forms: lower case, British spellings and casual
 forms mapped to one spelling ("colour" -> "color", "ppl" -> "people", "w/o" -> "without"), two-letter
 swaps repaired for the words that matter ("rigth" -> "right"), and singular guesses for plurals.
 """
@@ -9,8 +9,12 @@ swaps repaired for the words that matter ("rigth" -> "right"), and singular gues
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from typing import NamedTuple
+
+from clipaware.query.lexicons import known_words, read_rows
+from clipaware.words import IRREGULAR_PLURALS, NUMBER_WORDS
 
 # A word is letters/digits joined by apostrophes, hyphens or dots ("don't", "F-150", "U.S."); "w/o" and
 # "w/out" stay whole; any other visible character is a token of its own. Control characters separate tokens,
@@ -20,34 +24,6 @@ _TOKEN_RE = re.compile(
     r"|[^\W_]+(?:['’][^\W_]+)*(?:[-.][^\W_]+(?:['’][^\W_]+)*)*"
     r"|[^\s\x00-\x1f\x7f-\x9f]"
 )
-
-_IRREGULAR_PLURALS = {
-    "buses": "bus",
-    "sheep": "sheep",
-    "skis": "skis",
-    "scissors": "scissors",
-    "men": "man",
-    "women": "woman",
-    "children": "child",
-    "people": "person",
-    "mice": "mouse",
-    "geese": "goose",
-    "teeth": "tooth",
-    "feet": "foot",
-    "oxen": "ox",
-    "knives": "knife",
-    "wives": "wife",
-    "leaves": "leaf",
-    "wolves": "wolf",
-    "calves": "calf",
-    "shelves": "shelf",
-    "halves": "half",
-    "loaves": "loaf",
-    "thieves": "thief",
-    "cacti": "cactus",
-    "fungi": "fungus",
-    "ppl": "person",
-}
 
 
 class Token(NamedTuple):
@@ -67,32 +43,11 @@ class Token(NamedTuple):
     cap: bool
 
 
-def singular(word: str) -> str:
-    """One best singular guess for display ("puppies" -> "puppy", "glasses" -> "glass", "ones" -> "one").
-
-    A phrase is made singular by its last word ("red cars" -> "red car"), as English marks the head noun.
-    """
-    head, space, word = word.strip().lower().rpartition(" ")
-    if head:
-        return head + space + singular(word)
-    if word in _IRREGULAR_PLURALS:
-        return _IRREGULAR_PLURALS[word]
-    if word.endswith("'s"):
-        word = word[:-2]
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
-        return word[:-2]
-    return word[:-1]
-
-
 def forms_of(word: str) -> frozenset[str]:
     """The word plus its plausible singulars; over-generating is harmless because lookups are exact."""
     forms = {word}
-    if word in _IRREGULAR_PLURALS:
-        forms.add(_IRREGULAR_PLURALS[word])
+    if word in IRREGULAR_PLURALS:
+        forms.add(IRREGULAR_PLURALS[word])
     if word.endswith(("'s", "’s")):
         word = word[:-2]
         forms.add(word)
@@ -113,8 +68,6 @@ def forms_of(word: str) -> frozenset[str]:
 
 @cache
 def _spelling() -> dict[str, str]:
-    from clipaware.query.lexicon import read_rows
-
     return {row[0].lower(): row[1].lower() for row in read_rows("spelling.txt")}
 
 
@@ -125,15 +78,12 @@ def normalise_word(raw: str) -> str:
     spelling = _spelling()
     if word in spelling:
         return spelling[word]
-    if len(word) >= 4 and word.isalpha():
-        from clipaware.query.lexicon import correction_targets, known_words
-
-        if word not in known_words():
-            targets = correction_targets()
-            for k in range(len(word) - 1):
-                swapped = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
-                if swapped in targets:
-                    return swapped
+    if len(word) >= 4 and word.isalpha() and word not in known_words():
+        targets = correction_targets()
+        for k in range(len(word) - 1):
+            swapped = word[:k] + word[k + 1] + word[k] + word[k + 2 :]
+            if swapped in targets:
+                return swapped
     return word
 
 
@@ -161,3 +111,27 @@ def tokenize(text: str) -> list[Token]:
 def split_words(phrase: str) -> tuple[str, ...]:
     """A lexicon phrase as normalised words, tokenized exactly like a query."""
     return tuple(token.norm for token in tokenize(phrase))
+
+
+def words_in(rows: Iterable[Sequence[str]]) -> set[str]:
+    """Every single word of the first field of ``rows`` (to build the typo-correction targets)."""
+    out: set[str] = set()
+    for row in rows:
+        out.update(split_words(row[0]))
+    return out
+
+
+@cache
+def correction_targets() -> frozenset[str]:
+    """Words worth repairing when typed with two letters swapped ("rigth", "retreiver", "lfet").
+
+    Only the words that change a verdict are targets: relation, number, negation and breed/species words.
+    """
+    targets: set[str] = set()
+    targets |= set(NUMBER_WORDS)
+    for name in ("relations.txt", "numbers.txt", "negators.txt", "comparators.txt", "frame_words.txt"):
+        targets |= words_in(read_rows(name))
+    for name in ("breeds.txt", "species.txt"):
+        targets |= {word for word in words_in(read_rows(name)) if len(word) >= 5}
+    targets -= words_in(read_rows("function_words.txt"))  # "form" must stay "form", not become "from"
+    return frozenset(word for word in targets if word.isalpha() and len(word) >= 4)

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import ImageSource, load_image
+from clipaware.images import ImageSource, Skipped, load_image
 from clipaware.models.clip import ClipModel
 from clipaware.tasks.prompts import GENERIC_CAPTIONS, TEMPLATES
-from clipaware.tasks.results import Skipped
 
 
 @dataclass(frozen=True)

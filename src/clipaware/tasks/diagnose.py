@@ -17,10 +17,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipaware.models.detect import ImageInput, as_pil
+from clipaware.images import ImageSource, load_image
 from clipaware.query import QueryAnalysis, analyze
+from clipaware.routes.clip import CalibratedScore, calibrated_scores
 from clipaware.tasks.ask import AskAnswer, Toolkit, ask
-from clipaware.tasks.calibrate import CalibratedScore, calibrated_scores
+from clipaware.words import NUMBER_WORDS
 
 # Below this cosine gap CLIP does not separate query and probe: ViT-B/32 cosines between a correct and a
 # wrong caption of one image usually differ by 0.02-0.05 when it does know the difference.
@@ -34,7 +35,6 @@ SPATIAL_SWAPS = (
     ("in front of", "behind"),
     ("on top of", "underneath"),
 )
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven")
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis
 
 
 def diagnose(
-    image: ImageInput,
+    image: ImageSource,
     query: str,
     *,
     kit: Toolkit,
@@ -161,7 +161,7 @@ def diagnose(
 
     ``kit`` holds the models (its CLIP is the one diagnosed); see :class:`~clipaware.tasks.ask.Toolkit`.
     """
-    pil = as_pil(image)
+    pil = load_image(image)
     analysis = analyze(query)
     routed = ask(pil, query, kit=kit)
     vector = kit.clip.embed_pil([pil])[0]

@@ -43,10 +43,10 @@ class DoctorReport:
 
 
 def _free_disk(path: Path) -> int:
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return shutil.disk_usage(existing).free
 
 
 def _default_model_check(name: str, runtime: str | None, precision: str | None, onnx_cache: Path | None) -> Check:

@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
+from clipaware.images import IMAGE_SUFFIXES, Skipped, content_hash, decode_image, read_file
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
 from clipaware.index.store import IndexedFile, NewEmbedding
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
-from clipaware.tasks.results import Skipped
 
 if TYPE_CHECKING:
     from clipaware.library import Library

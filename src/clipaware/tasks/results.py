@@ -1,19 +1,8 @@
-"""Result types shared by several tasks."""
+"""Result types shared by several tasks (a skipped file is :class:`clipaware.images.Skipped`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not processed, and why (always reported, never silently dropped)."""
-
-    path: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from clipaware.errors import ImageLoadError
+from clipaware.images import Skipped
 from clipaware.index.filters import Filters
 from clipaware.query import analyze
 from clipaware.tasks.ask import Toolkit, ask
-from clipaware.tasks.results import Hit, Skipped
+from clipaware.tasks.results import Hit
 from clipaware.tasks.search import search
 
 if TYPE_CHECKING:
