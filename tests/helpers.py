@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 
 import pytest
@@ -28,6 +30,21 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
         main()
     captured = capsys.readouterr()
     return int(info.value.code or 0), captured.out, captured.err
+
+
+def without_root_powers(argv: list[str]) -> list[str]:
+    """``argv`` to run in a child that cannot bypass file permissions, even when the tests run as root.
+
+    CI runs as root, and root reads a ``chmod 0`` file as if it were open, so a permission test run in-process
+    would test nothing there. ``setpriv`` drops the two capabilities that bypass read permission from the
+    child's bounding set; the child keeps uid 0, so it can still run the venv's interpreter under /root.
+    """
+    if os.geteuid() != 0:
+        return argv
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot drop the permission override")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *argv]
 
 
 def index_folder(paths, *, db=None, model: str | None = None, **options):

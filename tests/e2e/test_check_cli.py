@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import run
 from typer.testing import CliRunner
 
 from clipaware.cli import app
@@ -35,8 +36,15 @@ def test_limited_query_shows_evidence_and_suggestion() -> None:
 def test_check_all_lists_every_check() -> None:
     result = runner.invoke(app, ["check", "--check-all", "a beach with no umbrellas"])
     assert result.exit_code == 0
-    assert result.output.count("pass") == 4
-    assert result.output.count("fail") == 1
+    checks = [line.split(None, 2)[1:] for line in result.output.splitlines() if line.startswith(("  ✅", "  ❌"))]
+    assert checks == [
+        ["pass", "counting (how many)"],
+        ["pass", "fine-grained identity (people, models, breeds, species, artworks, fonts)"],
+        ["pass", "spatial relations and frame positions"],
+        ["pass", "attribute / role binding"],
+        ["fail", "negation: negation and exclusion"],
+    ]
+    assert 'evidence:   "no umbrellas"' in result.output
 
 
 def test_json_has_exactly_the_promised_keys() -> None:
@@ -81,9 +89,14 @@ def test_evaluate_prints_scores_and_misses(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["check"], ["check", "a cat", "--file", "x.txt"]])
-def test_bad_usage_is_a_usage_error(args: list[str]) -> None:
+def test_bad_usage_is_a_usage_error(args: list[str], capsys, monkeypatch) -> None:
     result = runner.invoke(app, args)
-    assert isinstance(result.exception, UsageError)
+    assert isinstance(result.exception, UsageError) and result.exception.exit_code == 2
+    code, out, err = run(capsys, monkeypatch, *args)  # the console script: exit 2 and one line that says what to give
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        'error: give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")'
+    ]
 
 
 def test_empty_query_exits_2_with_one_line() -> None:

@@ -39,6 +39,29 @@ def test_eval_shapes_json_is_complete_and_measures_both_columns() -> None:
     assert payload["tasks"]["count"]["chance"] == pytest.approx(1 / 6, abs=1e-3)
 
 
+def test_eval_shapes_is_deterministic_and_seed_dependent_in_process() -> None:
+    """The same seed gives the same table to the last digit, both columns, both ways of answering (fast: runs
+    in CI, where the slow CLI version below does not)."""
+    import numpy as np
+
+    from clipaware.eval.scoring import evaluate_shapes
+    from clipaware.eval.shapes import SHAPES_CLIP_PATH
+    from clipaware.eval.shapes.probes import make_probes
+    from clipaware.models.clip import ClipModel
+
+    clip = ClipModel.load(str(SHAPES_CLIP_PATH))
+    for via in ("tasks", "ask"):
+        first = evaluate_shapes(clip, n=4, seed=0, via=via).to_dict()
+        assert evaluate_shapes(clip, n=4, seed=0, via=via).to_dict() == first
+        assert all(row["routed"] is not None for row in first["tasks"].values())
+    for task in ("count", "left_right", "negation"):
+        same = make_probes(task, 6, seed=0), make_probes(task, 6, seed=0)
+        assert same[0] == same[1]  # question, texts, answer, truth (images compare by their pixels next)
+        for a, b in zip(*same, strict=True):
+            assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a.images, b.images, strict=True))
+        assert make_probes(task, 6, seed=1) != same[0]
+
+
 @pytest.mark.slow
 def test_eval_shapes_is_deterministic_and_seed_dependent() -> None:
     payload = _json(["eval", "shapes", "--n", "16", "--json"])

@@ -201,3 +201,52 @@ def test_migration_v2_to_v3_converts_float32_blobs_to_float16(tmp_path: Path) ->
         np.testing.assert_allclose(matrix, old, atol=2e-3)
         assert index.search(old[4], 1)[0][0] == "/o/4.jpg"
         assert index.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_ann_is_rebuilt_as_the_other_kind_when_the_row_count_crosses_the_kind_boundary(
+    big_index: tuple[ImageIndex, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, _ = big_index
+    ann, info = index.ann()
+    assert ann.kind == "hnsw" and info.action == "built"
+    monkeypatch.setattr("clipaware.index.ann.HNSW_BELOW", 2010)  # 2,000 rows stay HNSW; 2,050 call for IVF-PQ
+    fresh = clustered(np.random.default_rng(11), 50)
+    index.upsert(rows(fresh, start=7000))
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as again:
+        ann, info = again.ann()
+        assert info.action == "rebuilt" and "call for ivfpq" in info.reason
+        assert ann.kind == "ivfpq" and ann.entries == 2050
+        assert again.search(fresh[5], 1)[0][0] == "/lib/f5/7005.jpg"
+    # the rebuilt IVF-PQ file was saved and is reused as is
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as third:
+        ann, info = third.ann()
+        assert info.action == "loaded" and ann.kind == "ivfpq"
+
+
+def test_ann_file_newer_than_a_restored_database_is_rebuilt_not_trusted(
+    big_index: tuple[ImageIndex, np.ndarray], tmp_path: Path
+) -> None:
+    index, vectors = big_index
+    index.ann()
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(backup) as copy:  # a consistent copy, as a backup tool would take
+        index.conn.backup(copy)
+    copy.close()
+    later = clustered(np.random.default_rng(12), 20)
+    index.upsert(rows(later, start=9000))
+    ann, info = index.ann()  # extended and saved at the newer generation
+    assert info.action == "extended" and ann.generation == index.generation
+    newer_generation = ann.generation
+    path = index.path
+    index.close()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.write_bytes(backup.read_bytes())  # the database is restored; its ANN file is not
+    with ImageIndex.open(path, ann_threshold=500) as restored:
+        assert restored.generation < newer_generation
+        ann, info = restored.ann()
+        assert info.action == "rebuilt" and "newer than the database" in info.reason
+        assert ann.entries == 2000 and ann.generation == restored.generation
+        hits = {p for p, _ in restored.search(later[3], 10)}
+        assert not any(p.startswith("/lib/f3/9003") for p in hits)  # rows the backup never had are never returned
+        assert restored.search(vectors[42], 1)[0][0] == "/lib/f2/42.jpg"

@@ -78,6 +78,19 @@ def test_relate_decides_from_the_boxes(kit: Toolkit) -> None:
     assert "no yellow square" in swapped.evidence["reason"]
 
 
+@pytest.mark.parametrize(
+    ("words", "relation", "holds"),
+    [("above", "above", True), ("below", "below", False), ("to the left of", "left_of", True)],
+)
+def test_relate_reads_the_vertical_axis_too(kit: Toolkit, words: str, relation: str, holds: bool) -> None:
+    third = SCENE_SIZE // 3  # the square in the top-left cell, the star in the bottom-right one
+    image = _scene(ObjectSpec("square", "green", "large", (0, 0, third, third)),
+                   ObjectSpec("star", "yellow", "large", (2 * third, 2 * third, SCENE_SIZE, SCENE_SIZE)))  # fmt: skip
+    (answer,) = _ask(f"a green square {words} a yellow star", image, kit)
+    assert (answer.route, answer.evidence["relation"], answer.answer) == ("relate", relation, holds)
+    assert answer.evidence["verdict"] == ("holds" if holds else "does_not_hold")
+
+
 # A position in each frame region (fractions of the picture) and a region that position is not in.
 OTHER_REGION = {
     "left": "right", "right": "left", "top": "bottom", "bottom": "top", "center": "top_left",
@@ -140,6 +153,8 @@ def test_roles_contrast_the_query_with_its_role_swap(kit: Toolkit) -> None:
     assert roles.evidence["swapped"] == "a photo of a dog chasing a cat."
     margin = roles.evidence["query_similarity"] - roles.evidence["swapped_similarity"]
     assert roles.answer == (None if abs(margin) < 0.01 else margin > 0)
+    (taller,) = _ask("a man is taller than a woman", image, kit)  # a comparison swaps in the user's words too
+    assert taller.route == "roles" and taller.evidence["swapped"] == "a photo of a woman is taller than a man."
 
 
 def test_clip_answers_a_plain_query_calibrated(kit: Toolkit) -> None:

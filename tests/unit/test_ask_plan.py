@@ -69,3 +69,19 @@ def _answer(route: str, value) -> RouteAnswer:
 )
 def test_combine(answers, expected) -> None:
     assert combine([_answer(r, v) for r, v in answers]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "subject", "obj", "swapped"),
+    [
+        ("cat chasing a dog", "cat", "dog", "dog chasing a cat"),
+        ("man is taller than a woman", "man", "woman", "woman is taller than a man"),
+        ("horses pulling a cart", "horse", "cart", "cart pulling a horses"),
+        ("cat chasing a cat", "cat", "cat", None),
+        ("cat chasing a dog", "cat", "mouse", None),
+    ],
+)
+def test_role_swap_keeps_the_users_words(text: str, subject: str, obj: str, swapped: str | None) -> None:
+    from clipaware.routes.roles import swap_roles
+
+    assert swap_roles(text, subject, obj) == swapped

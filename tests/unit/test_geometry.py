@@ -110,3 +110,34 @@ def test_positions_in_the_frame(position: str, box, expected: Verdict) -> None:
     from clipaware.routes.geometry import in_frame
 
     assert in_frame(position, box, (100, 100)).verdict is expected
+
+
+# Where each frame region holds, on a 3 x 3 grid of small boxes (rows top → bottom, columns left → right).
+FRAME_TRUTH = {
+    "left": ("X..", "X..", "X.."),
+    "right": ("..X", "..X", "..X"),
+    "top": ("XXX", "...", "..."),
+    "bottom": ("...", "...", "XXX"),
+    "center": ("...", ".X.", "..."),
+    "top_left": ("X..", "...", "..."),
+    "top_right": ("..X", "...", "..."),
+    "bottom_left": ("...", "...", "X.."),
+    "bottom_right": ("...", "...", "..X"),
+}
+
+
+@pytest.mark.parametrize("region", sorted(FRAME_TRUTH))
+def test_every_frame_region_holds_exactly_in_its_part_of_a_wide_frame(region: str) -> None:
+    from clipaware.routes.geometry import in_frame
+
+    width, height = 300, 120  # not square, so an x/y mix-up shows
+    seen = []
+    for fy in (0.1, 0.5, 0.9):
+        row = ""
+        for fx in (0.1, 0.5, 0.9):
+            cx, cy = fx * width, fy * height
+            result = in_frame(region, (cx - 5, cy - 5, cx + 5, cy + 5), (width, height))
+            assert result.verdict in (H, F) and result.relation == region
+            row += "X" if result.verdict is H else "."
+        seen.append(row)
+    assert tuple(seen) == FRAME_TRUTH[region]

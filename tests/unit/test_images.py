@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from tests.helpers import crafted_png_bomb
+from tests.helpers import crafted_png_bomb, without_root_powers
 
 from clipaware import images
 from clipaware.errors import ImageLoadError
@@ -132,13 +134,26 @@ def test_file_errors_become_reasons(tmp_path: Path) -> None:
         read_file(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
 def test_unreadable_file_is_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "locked.jpg"
     path.write_bytes(b"x")
     path.chmod(0)
-    with pytest.raises(ImageLoadError, match="permission denied"):
-        read_file(path)
+    code = (
+        "import sys\n"
+        "from clipaware.errors import ImageLoadError\n"
+        "from clipaware.images import read_file\n"
+        "try:\n"
+        "    read_file(sys.argv[1])\n"
+        "except ImageLoadError as exc:\n"
+        "    print(exc.reason)\n"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        without_root_powers([sys.executable, "-c", code, str(path)]), capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "unreadable: permission denied"
 
 
 def test_load_image_accepts_paths_bytes_and_pil(tmp_path: Path) -> None:
