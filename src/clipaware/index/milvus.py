@@ -141,7 +141,16 @@ class MilvusStore:
                 params.add_index(field, index_type="INVERTED")
         self.client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
 
+    def _ensure_loaded(self, name: str) -> None:
+        """Load ``name`` into memory if this server has not: a collection is created loaded, but Milvus Lite
+        3.x (and any server after a restart) hands a reopened one back released, and then every query fails
+        with "in state 'released'; call load()". Loading a loaded collection is a no-op."""
+        if self.client.has_collection(name):
+            self.client.load_collection(name)
+
     def _load(self) -> None:
+        for name in (self._meta, self._skipped, self.name):
+            self._ensure_loaded(name)
         rows = self.client.query(self._meta, filter='key != ""', output_fields=["key", "value"])
         meta = {r["key"]: r["value"] for r in rows}
         if "model" not in meta or "dim" not in meta:
