@@ -16,6 +16,7 @@ file order and does every write, so the index ends up exactly as a serial loop w
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
+from clipaware.images import (
+    IMAGE_SUFFIXES,
+    UNREADABLE_IMAGE_SUFFIXES,
+    content_hash,
+    decode_image,
+    not_a_regular_file,
+    read_file,
+)
 from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
@@ -168,13 +176,25 @@ def default_db_for(paths: Sequence[str | Path]) -> Path:
     return (first.parent if first.is_file() else first) / DEFAULT_DB_NAME
 
 
-def walk_images(root: Path, skip: set[Path]) -> Iterator[Path]:
-    """Image files under ``root``, sorted, skipping hidden files and folders and the index's own files."""
-    for folder, dirs, files in os.walk(root):
+def walk_images(root: Path, skip: set[Path], unreadable: list[Skipped] | None = None) -> Iterator[Path]:
+    """Image files under ``root``, sorted, skipping hidden files and folders and the index's own files.
+
+    Files with image suffixes the loader cannot decode (``.svg``, camera raw…) are yielded too, so that each
+    is reported with its reason rather than silently ignored. A folder that cannot be listed is appended to
+    ``unreadable`` (when given) instead of vanishing from the walk: its images are not gone, only hidden.
+    """
+    suffixes = IMAGE_SUFFIXES | UNREADABLE_IMAGE_SUFFIXES
+
+    def failed(exc: OSError) -> None:
+        if unreadable is not None:
+            reason = exc.strerror or str(exc)
+            unreadable.append(Skipped(str(exc.filename or root), f"unreadable folder: {reason}; its images are kept"))
+
+    for folder, dirs, files in os.walk(root, onerror=failed):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES or path in skip:
+            if name.startswith(".") or path.suffix.lower() not in suffixes or path in skip:
                 continue
             yield path
 
@@ -204,8 +224,13 @@ def index_paths(
         raise UsageError("give at least one folder or image file to index")
     roots = [Path(p).expanduser().resolve() for p in paths]
     for root, given in zip(roots, paths, strict=True):
-        if not root.exists():
-            raise UsageError(f"no such file or folder: {given}")
+        try:
+            mode = root.stat().st_mode
+        except OSError:
+            raise UsageError(f"no such file or folder: {given}") from None
+        kind = None if stat.S_ISDIR(mode) else not_a_regular_file(mode)
+        if kind:
+            raise UsageError(f"cannot index {given}: {kind}; give folders or image files")
     spec = StoreSpec.parse(db if db else default_db_for(paths))
     db_path = Path(spec.target)
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
@@ -225,8 +250,10 @@ def index_paths(
     known = existing.files() if existing is not None else {}
     known_bad = existing.skipped_files() if existing is not None else {}
     candidates: list[Path] = []
+    hidden: list[Skipped] = []  # folders that could not be listed: reported, and their rows kept
     for root in roots:
-        candidates.extend([root] if root.is_file() else walk_images(root, own_files))
+        candidates.extend([root] if root.is_file() else walk_images(root, own_files, hidden))
+    skipped.extend(hidden)
 
     # Pass 1: file facts only. Unchanged size + mtime means nothing is read.
     seen: set[str] = set()
@@ -236,6 +263,10 @@ def index_paths(
         if key in seen:
             continue
         seen.add(key)
+        unstorable = spec.cannot_store(key)
+        if unstorable:
+            skipped.append(Skipped(key, unstorable))
+            continue
         try:
             st = path.stat()
         except OSError as exc:
@@ -340,11 +371,16 @@ def index_paths(
         writer.index.record_skips(new_skips)
     index = writer.opened
     if index is not None:
-        gone = [p for p in known if _under(p, roots) and p not in seen] + stale
+        hidden_roots = [Path(h.path) for h in hidden]
+        gone = [p for p in known if _under(p, roots) and p not in seen and not _under(p, hidden_roots)] + stale
         if gone:
             counts["removed"] = index.remove(gone)
         failed = {s.path for s in skipped}
-        fixed_or_gone = [p for p in known_bad if p not in failed and (p in seen or _under(p, roots))]
+        fixed_or_gone = [
+            p
+            for p in known_bad
+            if p not in failed and (p in seen or (_under(p, roots) and not _under(p, hidden_roots)))
+        ]
         if fixed_or_gone:
             index.forget_skips(fixed_or_gone)
         ann = None

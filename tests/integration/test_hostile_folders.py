@@ -1,0 +1,188 @@
+"""Hostile folders (issue 15): what a real photo folder can hold must never hang, exhaust memory, take a batch
+down or lose indexed rows. Each case gets its own test; the last test builds every case in one folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from skimage import data
+
+import clipaware
+from clipaware.errors import UsageError
+from clipaware.index.sqlite import ImageIndex
+from clipaware.index.store import StoreSpec
+from clipaware.tasks.indexing import index_paths
+from clipaware.tasks.search import search
+
+NON_UTF8 = os.fsdecode(b"caf\xe9-\xff.jpg")  # Latin-1 bytes from an old archive: not valid UTF-8
+SRC = str(Path(clipaware.__file__).resolve().parents[1])
+
+
+@pytest.fixture()
+def model_env(tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CLIPAWARE_MODEL", str(tiny_clip_dir))
+    return tiny_clip_dir
+
+
+@pytest.fixture()
+def shared_tmp() -> Iterator[Path]:
+    """A temporary folder every user may enter (pytest's own is private to root, and some tests drop root)."""
+    folder = Path(tempfile.mkdtemp(prefix="clipaware-hostile-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in folder.rglob("*"):  # give back what a test locked, so it can be removed
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _non_utf8_supported(folder: Path) -> bool:
+    try:
+        (folder / NON_UTF8).write_bytes(b"")
+    except (OSError, UnicodeEncodeError):
+        return False
+    (folder / NON_UTF8).unlink()
+    return True
+
+
+def test_a_non_utf8_file_name_is_stored_losslessly_and_does_not_fail_the_batch(tmp_path: Path, model_env: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    if not _non_utf8_supported(folder):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.jpg")
+    Image.fromarray(data.coffee()).save(folder / NON_UTF8, "JPEG")
+    report = index_paths([folder], batch_size=8)  # both in one batch: the bad name used to fail it whole
+    assert (report.added, report.skipped) == (2, ())
+    odd = str(folder / NON_UTF8)
+    with ImageIndex.open(report.db) as index:
+        assert set(index.files()) == {str(folder / "astronaut.jpg"), odd}
+        assert index.file_facts(odd) is not None and index.embedding_for_path(odd) is not None
+        hit = search(index, image=folder / NON_UTF8, k=1)[0]
+        assert hit.path == odd and hit.score == pytest.approx(1.0, abs=1e-3)
+        assert os.fsencode(hit.path) == os.fsencode(folder) + b"/caf\xe9-\xff.jpg"  # the very bytes on disk
+    again = index_paths([folder])
+    assert (again.added, again.unchanged) == (0, 2)  # found again under the same key: not re-embedded
+    (folder / NON_UTF8).unlink()
+    assert index_paths([folder]).removed == 1
+
+
+def test_a_non_utf8_bad_file_is_remembered_as_skipped(tmp_path: Path, model_env: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    if not _non_utf8_supported(folder):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.jpg")
+    (folder / NON_UTF8).write_text("not a picture")
+    first = index_paths([folder])
+    assert first.added == 1 and [s.path for s in first.skipped] == [str(folder / NON_UTF8)]
+    with ImageIndex.open(first.db) as index:
+        assert list(index.skipped_files()) == [str(folder / NON_UTF8)]
+
+
+def test_milvus_says_why_it_cannot_hold_a_non_utf8_name() -> None:
+    spec = StoreSpec.parse("milvus-lite:/tmp/x.db")
+    assert "not valid UTF-8" in (spec.cannot_store("/a/" + NON_UTF8) or "")
+    assert spec.cannot_store("/a/ordinary é.jpg") is None
+    assert StoreSpec.parse("/tmp/a.db").cannot_store("/a/" + NON_UTF8) is None  # SQLite keeps any name
+
+
+def _unprivileged(code: str, *args: str, home: Path, env: dict[str, str] | None = None) -> object:
+    """Run ``code`` (which prints one JSON value) as a user that permissions really apply to: the test user,
+    or ``nobody`` when tests run as root (root reads and writes anything, so a chmod alone denies it nothing)."""
+    command = [sys.executable, "-c", code, *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot deny a permission for real")
+        command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+    full = {**os.environ, "PYTHONPATH": SRC, "HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
+    full.pop("CLIPAWARE_MODEL", None)  # an index names its model; the test's model folder is root's
+    done = subprocess.run(command, capture_output=True, text=True, env=full, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def _index_as_unprivileged(folder: Path, db: Path) -> dict:
+    code = (
+        "import json, sys; from clipaware.tasks.indexing import index_paths; "
+        "print(json.dumps(index_paths([sys.argv[1]], db=sys.argv[2]).to_dict()))"
+    )
+    return _unprivileged(code, str(folder), str(db), home=folder.parent)  # type: ignore[return-value]
+
+
+def test_an_unreadable_sub_folder_is_reported_and_its_rows_are_kept(shared_tmp: Path, model_env: Path) -> None:
+    folder = shared_tmp / "photos"
+    (folder / "private").mkdir(parents=True)
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.jpg")
+    Image.fromarray(data.chelsea()).save(folder / "private" / "chelsea.png")
+    db = shared_tmp / "lib" / "index.db"
+    assert index_paths([folder], db=db).added == 2
+    for path in (folder, folder / "astronaut.jpg", db.parent, db):
+        path.chmod(0o777 if path.is_dir() else 0o666)  # the unprivileged run may read the folder, write the db
+    (folder / "private").chmod(0)
+
+    report = _index_as_unprivileged(folder, db)
+    assert (report["added"], report["removed"], report["unchanged"]) == (0, 0, 1)
+    [skip] = report["skipped"]
+    assert skip["path"] == str(folder / "private") and "unreadable folder" in skip["reason"]
+    with ImageIndex.open(db) as index:
+        assert str(folder / "private" / "chelsea.png") in index.files()
+
+    (folder / "private").chmod(0o755)  # readable again: nothing to redo
+    again = index_paths([folder], db=db)
+    assert (again.removed, again.unchanged, again.skipped) == (0, 2, ())
+    shutil.rmtree(folder / "private")  # really gone now: dropped
+    assert index_paths([folder], db=db).removed == 1
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_an_argument_that_is_neither_a_folder_nor_a_file_is_a_usage_error(
+    tmp_path: Path, model_env: Path, kind: str
+) -> None:
+    if kind == "device":
+        target = Path(os.devnull)
+    else:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes here")
+        target = tmp_path / "pipe.jpg"
+        os.mkfifo(target)
+    with pytest.raises(UsageError, match=r"cannot index .*(device|named pipe)"):
+        index_paths([target], db=tmp_path / "x.db")
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("rows", [6, 40])  # 40 rows pass the ANN threshold set below: it is built, not saved
+def test_an_index_in_a_read_only_folder_can_be_searched(shared_tmp: Path, rows: int) -> None:
+    import numpy as np
+
+    from clipaware.index.sqlite import NewEmbedding
+
+    backup = shared_tmp / "backup"
+    backup.mkdir()
+    db = backup / "index.db"
+    vectors = np.eye(64, dtype=np.float32)[:rows]
+    with ImageIndex.create_or_open(db, "m", 64) as index:
+        index.upsert(NewEmbedding(f"/p/{i}.jpg", 1, 1, f"{i:064x}", 1, 1, v) for i, v in enumerate(vectors))
+    assert not db.with_name("index.db-wal").exists()  # closed cleanly: only the database file is left
+    db.chmod(0o444)
+    backup.chmod(0o555)
+    code = (
+        "import json, sys, numpy as np; from clipaware.index.sqlite import ImageIndex\n"
+        "with ImageIndex.open(sys.argv[1]) as index:\n"
+        "    q = np.eye(64, dtype=np.float32)[3]\n"
+        "    print(json.dumps([index.read_only, len(index), index.search(q, 2)]))"
+    )
+    read_only, count, hits = _unprivileged(code, str(db), home=shared_tmp, env={"CLIPAWARE_ANN_THRESHOLD": "20"})
+    assert (read_only, count) == (True, rows)
+    assert hits[0] == ["/p/3.jpg", pytest.approx(1.0, abs=1e-3)]
+    assert sorted(p.name for p in backup.iterdir()) == ["index.db"]  # nothing written beside it
