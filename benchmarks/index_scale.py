@@ -56,7 +56,8 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 def run(n: int, dim: int, clusters: int, queries: int, spread: float, folder: Path, seed: int = 0) -> dict:
     os.environ["CLIPAWARE_ANN_THRESHOLD"] = "1"  # measure the ANN itself, at every size
     from clipaware.index.filters import Filters
-    from clipaware.index.sqlite import ImageIndex, NewEmbedding
+    from clipaware.index.sqlite import ImageIndex
+    from clipaware.index.store import NewEmbedding
 
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((clusters, dim), dtype=np.float32)

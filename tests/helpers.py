@@ -28,3 +28,25 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
         main()
     captured = capsys.readouterr()
     return int(info.value.code or 0), captured.out, captured.err
+
+
+def index_folder(paths, *, db=None, model: str | None = None, **options):
+    """``index_paths`` as ``clipaware index`` runs it: one library opened for the run, then closed.
+
+    ``model`` and the engine come from ``CLIPAWARE_MODEL`` / ``_RUNTIME`` / ``_PRECISION`` / ``_ONNX_CACHE``,
+    read here as the CLI's options read them, so tests that set a variable index as ``clipaware index`` would.
+    """
+    import os
+
+    from clipaware.library import Library
+    from clipaware.tasks.indexing import default_db_for, index_paths
+
+    location = db if db is not None else default_db_for(paths)
+    engine = {
+        "runtime": os.environ.get("CLIPAWARE_RUNTIME"),
+        "precision": os.environ.get("CLIPAWARE_PRECISION"),
+        "onnx_cache": os.environ.get("CLIPAWARE_ONNX_CACHE"),
+    }
+    model = model or os.environ.get("CLIPAWARE_MODEL")
+    with Library.open(location, model=model, create=True, **engine) as library:
+        return index_paths(library, paths, **options)

@@ -10,10 +10,10 @@ every image comes out as upright 8-bit RGB, and every failure is an :class:`Imag
 Folders are hostile too: a named pipe called ``x.jpg`` blocks a reader forever, a symlink to
 ``/dev/zero`` or a sparse 30 GB file is read until memory runs out. So :func:`read_file` is the one place
 files are opened: it reads only regular files, never waits on a pipe, and refuses a file larger than
-:func:`max_file_bytes` before reading a byte. And since decoding costs memory by pixels, not by file
-size (a 657 KB PNG can decode to 3.7 GB), :func:`decode_image` holds a process-wide pixel budget while it
-decodes: the pixels being decoded at once stay under :func:`decode_pixel_budget` however many threads
-decode.
+:data:`MAX_FILE_BYTES` (or the caller's cap) before reading a byte. And since decoding costs memory by
+pixels, not by file size (a 657 KB PNG can decode to 3.7 GB), :func:`decode_image` holds a
+:class:`PixelBudget` while it decodes: the pixels being decoded at once stay under its limit however many
+threads decode. Both limits are arguments (``clipaware index --max-file-mb / --decode-megapixels``).
 """
 
 from __future__ import annotations
@@ -117,13 +117,12 @@ UNREADABLE_IMAGE_SUFFIXES = frozenset(
 # holds even if another library in the process switched Pillow's global check off.
 MAX_PIXELS = 2 * 89_478_485
 
-# The largest file read as an image (a 100-megapixel 16-bit TIFF is ~600 MB; a camera JPEG, 5-30 MB).
-MAX_FILE_MB_ENV = "CLIPAWARE_MAX_FILE_MB"
+# The largest file read as an image by default (a camera JPEG is 5-30 MB, a 100-megapixel 16-bit TIFF ~600 MB).
 DEFAULT_MAX_FILE_MB = 256
-# Pixels being decoded at once, in all threads together, in megapixels. Decoding costs up to ~20 bytes a
-# pixel at its peak (RGBA, the white background, the composite, the RGB copy), so the default of one
-# largest-allowed image (~179 Mpx) bounds decoding to ~3.6 GB however many cores decode.
-DECODE_MEGAPIXELS_ENV = "CLIPAWARE_DECODE_MEGAPIXELS"
+MAX_FILE_BYTES = DEFAULT_MAX_FILE_MB * 1024 * 1024
+# Pixels being decoded at once, in all threads together, by default. Decoding costs up to ~20 bytes a pixel
+# at its peak (RGBA, the white background, the composite, the RGB copy), so one largest-allowed image
+# (~179 megapixels) bounds decoding to ~3.6 GB however many cores decode.
 DEFAULT_DECODE_MEGAPIXELS = MAX_PIXELS // 1_000_000
 
 # Truncated files must fail, not decode to grey: keep Pillow's strict default whatever others set.
@@ -137,44 +136,23 @@ warnings.filterwarnings("ignore", message=r"(?i).*(exif|metadata|truncated)", mo
 ImageSource = str | Path | bytes | Image.Image
 
 
-def _env_number(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise UsageError(f"{name} must be at least 1, not {number}")
-    return number
-
-
-def max_file_bytes() -> int:
-    """The size cap :func:`read_file` enforces: ``CLIPAWARE_MAX_FILE_MB`` megabytes (default 256)."""
-    return _env_number(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB) * 1024 * 1024
-
-
-def decode_pixel_budget() -> int:
-    """Pixels that may be in decoding at once: ``CLIPAWARE_DECODE_MEGAPIXELS`` (default ~179 million)."""
-    return _env_number(DECODE_MEGAPIXELS_ENV, DEFAULT_DECODE_MEGAPIXELS) * 1_000_000
-
-
-class _PixelBudget:
+class PixelBudget:
     """A counting gate by pixels: a decode waits while others hold the budget. One image larger than the
     whole budget still runs, alone, so nothing waits forever (images over :data:`MAX_PIXELS` are refused
     before they get here)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = DEFAULT_DECODE_MEGAPIXELS * 1_000_000) -> None:
+        if limit < 1:
+            raise UsageError(f"the decoding budget must be at least one pixel, not {limit}")
+        self.limit = limit
         self._cond = threading.Condition()
         self.in_flight = 0
         self.peak = 0  # the most pixels ever held at once, for tests and benchmarks
 
     @contextlib.contextmanager
     def hold(self, pixels: int) -> Iterator[None]:
-        limit = decode_pixel_budget()
         with self._cond:
-            while self.in_flight and self.in_flight + pixels > limit:
+            while self.in_flight and self.in_flight + pixels > self.limit:
                 self._cond.wait()
             self.in_flight += pixels
             self.peak = max(self.peak, self.in_flight)
@@ -186,7 +164,7 @@ class _PixelBudget:
                 self._cond.notify_all()
 
 
-DECODING = _PixelBudget()
+DECODING = PixelBudget()  # the process-wide default: every decoder shares it unless handed its own
 
 
 @dataclass(frozen=True)
@@ -226,9 +204,8 @@ def unreadable_format(path: str | Path) -> str | None:
     return None
 
 
-def read_file(path: str | Path, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes`` (default :func:`max_file_bytes`), or an
-    ImageLoadError with the skip reason.
+def read_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or an ImageLoadError with the skip reason.
 
     Checked before anything is read: a FIFO, a device (a symlink to ``/dev/zero``), a socket or a folder
     is refused, and so is a file over the cap (a sparse 30 GB file). The open itself is non-blocking, so a
@@ -236,7 +213,7 @@ def read_file(path: str | Path, max_bytes: int | None = None) -> bytes:
     if the file grows meanwhile.
     """
     path = Path(path)
-    limit = max_file_bytes() if max_bytes is None else max_bytes
+    limit = max_bytes
     source = str(path)
     reason = unreadable_format(path)
     if reason:
@@ -280,7 +257,7 @@ def read_file(path: str | Path, max_bytes: int | None = None) -> bytes:
 def _too_large(size: int, limit: int) -> str:
     return (
         f"too large: {size / 1024 / 1024:,.0f} MB is over the {limit / 1024 / 1024:,.0f} MB limit "
-        f"(raise it with {MAX_FILE_MB_ENV})"
+        f"for an image file (index --max-file-mb raises it)"
     )
 
 
@@ -289,12 +266,14 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode_image(data: bytes, source: str = "<bytes>", target_size: int | None = None) -> DecodedImage:
+def decode_image(
+    data: bytes, source: str = "<bytes>", target_size: int | None = None, budget: PixelBudget | None = None
+) -> DecodedImage:
     """Decode bytes into an upright RGB image, or raise ImageLoadError with a short reason.
 
     ``target_size`` is the model's input side: JPEGs are then decoded in draft mode to the smallest
     power-of-two reduction whose both sides stay >= target_size, so the model's own resize still
-    decides the final pixels.
+    decides the final pixels. ``budget`` bounds the pixels in decoding at once (default :data:`DECODING`).
     """
     if not data:
         raise ImageLoadError(source, "empty file")
@@ -314,7 +293,7 @@ def decode_image(data: bytes, source: str = "<bytes>", target_size: int | None =
         raise ImageLoadError(source, "not an image (unrecognised format)") from None
     except Exception as exc:
         raise _decode_failure(source, exc) from None
-    with DECODING.hold(width * height):
+    with (budget or DECODING).hold(width * height):
         try:
             fmt = img.format
             if target_size and fmt == "JPEG":

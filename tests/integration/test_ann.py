@@ -11,7 +11,8 @@ import pytest
 
 from clipaware.index.ann import AnnIndex
 from clipaware.index.filters import Filters
-from clipaware.index.sqlite import MIGRATIONS, SCHEMA_VERSION, ImageIndex, NewEmbedding
+from clipaware.index.sqlite import MIGRATIONS, SCHEMA_VERSION, ImageIndex
+from clipaware.index.store import NewEmbedding
 
 DIM = 32
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from skimage import data
+from tests.helpers import index_folder as index_paths
 
 import clipaware
 from clipaware.errors import UsageError
 from clipaware.index.sqlite import ImageIndex
 from clipaware.index.store import StoreSpec
-from clipaware.tasks.indexing import index_paths
+from clipaware.library import Library
 from clipaware.tasks.search import search
 
 NON_UTF8 = os.fsdecode(b"caf\xe9-\xff.jpg")  # Latin-1 bytes from an old archive: not valid UTF-8
@@ -67,7 +68,8 @@ def test_a_non_utf8_file_name_is_stored_losslessly_and_does_not_fail_the_batch(t
     with ImageIndex.open(report.db) as index:
         assert set(index.files()) == {str(folder / "astronaut.jpg"), odd}
         assert index.file_facts(odd) is not None and index.embedding_for_path(odd) is not None
-        hit = search(index, image=folder / NON_UTF8, k=1)[0]
+    with Library.open(report.db) as library:
+        hit = search(library, image=folder / NON_UTF8, k=1)[0]
         assert hit.path == odd and hit.score == pytest.approx(1.0, abs=1e-3)
         assert os.fsencode(hit.path) == os.fsencode(folder) + b"/caf\xe9-\xff.jpg"  # the very bytes on disk
     again = index_paths([folder])
@@ -114,8 +116,9 @@ def _unprivileged(code: str, *args: str, home: Path, env: dict[str, str] | None 
 
 def _index_as_unprivileged(folder: Path, db: Path) -> dict:
     code = (
-        "import json, sys; from clipaware.tasks.indexing import index_paths; "
-        "print(json.dumps(index_paths([sys.argv[1]], db=sys.argv[2]).to_dict()))"
+        "import json, sys; from clipaware.library import Library; from clipaware.tasks.indexing import index_paths\n"
+        "with Library.open(sys.argv[2], create=True) as library:\n"
+        "    print(json.dumps(index_paths(library, [sys.argv[1]]).to_dict()))"
     )
     return _unprivileged(code, str(folder), str(db), home=folder.parent)  # type: ignore[return-value]
 
@@ -165,7 +168,7 @@ def test_an_argument_that_is_neither_a_folder_nor_a_file_is_a_usage_error(
 def test_an_index_in_a_read_only_folder_can_be_searched(shared_tmp: Path, rows: int) -> None:
     import numpy as np
 
-    from clipaware.index.sqlite import NewEmbedding
+    from clipaware.index.store import NewEmbedding
 
     backup = shared_tmp / "backup"
     backup.mkdir()

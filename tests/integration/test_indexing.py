@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
-from tests.conftest import BAD_FILES
+from tests.conftest import BAD_FILES, ENGINE
+from tests.helpers import index_folder as index_paths
 
 import clipaware.tasks.indexing as indexing
 from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageError
 from clipaware.index.sqlite import DEFAULT_DB_NAME, SCHEMA_VERSION, ImageIndex
+from clipaware.library import Library
 from clipaware.models.clip import ClipModel
-from clipaware.tasks.indexing import index_paths
 from clipaware.tasks.search import search, similar
 
 GOOD = {"astronaut.jpg", "coffee.jpg", "sub/chelsea.png", "sub/camera.png"}
@@ -40,9 +41,9 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Every ``decode_image`` call the index makes: (file name, name of the thread that made it)."""
     real = indexing.decode_image
 
-    def counting(data: bytes, source: str = "<bytes>", target_size: int | None = None):
+    def counting(data: bytes, source: str = "<bytes>", target_size: int | None = None, **options):
         calls.append((Path(source).name, threading.current_thread().name))
-        return real(data, source, target_size)
+        return real(data, source, target_size, **options)
 
     calls: list[tuple[str, str]] = []
     monkeypatch.setattr(indexing, "decode_image", counting)
@@ -175,7 +176,7 @@ def test_index_vectors_equal_encode_images_and_skips_keep_file_order(
         assert reason in skip.reason
     good = [photo_folder / r for r in ("astronaut.jpg", "coffee.jpg", "sub/camera.png", "sub/chelsea.png")]
     assert [path for path, _ in written] == [str(p) for p in good]
-    expected = ClipModel.load(model_env).encode_images(good)
+    expected = ClipModel.load(model_env, **ENGINE).encode_images(good)
     np.testing.assert_allclose(np.stack([v for _, v in written]), expected, atol=1e-5)
     with ImageIndex.open(report.db) as index:
         paths, matrix = index.matrix()
@@ -242,20 +243,20 @@ def test_batch_size_does_not_change_stored_vectors(photo_folder: Path, model_env
 
 def test_each_image_is_its_own_top_hit(photo_folder: Path, model_env: Path) -> None:
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index:
+    with Library.open(db) as library:
         for rel in GOOD:
             path = photo_folder / rel
-            hits = search(index, image=path, k=2)
+            hits = search(library, image=path, k=2)
             assert hits[0].path == str(path) and hits[0].score == pytest.approx(1.0, abs=1e-5)
-            assert str(path) not in [h.path for h in similar(index, path, k=3)]
+            assert str(path) not in [h.path for h in similar(library, path, k=3)]
 
 
 def test_text_search_ranks_by_cosine(photo_folder: Path, model_env: Path) -> None:
     db = index_paths([photo_folder]).db
-    model = ClipModel.load(model_env)
-    with ImageIndex.open(db) as index:
-        hits = search(index, text="a photo of a cat.", k=10)
-        paths, matrix = index.matrix()
+    model = ClipModel.load(model_env, **ENGINE)
+    with Library.open(db) as library:
+        hits = search(library, text="a photo of a cat.", k=10)
+        paths, matrix = library.store.matrix()
     expected = matrix @ model.encode_texts(["a photo of a cat."])[0]
     assert [h.path for h in hits] == [paths[i] for i in np.argsort(-expected)]
     assert [h.score for h in hits] == pytest.approx(sorted(expected, reverse=True), abs=1e-5)
@@ -263,8 +264,8 @@ def test_text_search_ranks_by_cosine(photo_folder: Path, model_env: Path) -> Non
 
 def test_a_query_with_another_model_is_refused(photo_folder: Path, model_env: Path, tiny_siglip_dir: Path) -> None:
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index, pytest.raises(ModelMismatchError, match="was built with model"):
-        search(index, text="a cat", model=str(tiny_siglip_dir))
+    with pytest.raises(ModelMismatchError, match="was built with model"):
+        Library.open(db, model=str(tiny_siglip_dir))
     with pytest.raises(ModelMismatchError):
         index_paths([photo_folder], model=str(tiny_siglip_dir))
 
@@ -282,8 +283,8 @@ def test_bad_requests_are_clear_errors(photo_folder: Path, model_env: Path, tmp_
     with pytest.raises(IndexUnavailableError, match="not a clipaware index"):
         ImageIndex.open(other)
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index, pytest.raises(UsageError):
-        search(index, text="   ")
+    with Library.open(db) as library, pytest.raises(UsageError):
+        search(library, text="   ")
 
 
 def test_schema_is_versioned_and_a_newer_one_is_refused(photo_folder: Path, model_env: Path) -> None:

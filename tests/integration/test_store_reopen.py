@@ -36,8 +36,8 @@ def _store(kind: str, tmp_path: Path) -> str:
 STEPS = {
     "index": """
 import numpy as np
-from clipaware.index.sqlite import NewEmbedding
-from clipaware.index.store import create_store
+from clipaware.index.store import NewEmbedding
+from clipaware.index.stores import create_store
 with create_store(SPEC, "m", 4) as store:
     eye = np.eye(4, dtype=np.float32)
     store.upsert([NewEmbedding(f"/p/{i}.jpg", i, i, f"{i:064x}", 1, 1, eye[i]) for i in range(3)])
@@ -45,7 +45,7 @@ with create_store(SPEC, "m", 4) as store:
 """,
     "search": """
 import numpy as np
-from clipaware.index.store import open_store
+from clipaware.index.stores import open_store
 with open_store(SPEC) as store:
     hits = store.search(np.eye(4, dtype=np.float32)[1], 1)
     assert [p for p, _ in hits] == ["/p/1.jpg"] and abs(hits[0][1] - 1.0) < 1e-3, hits
@@ -54,8 +54,8 @@ with open_store(SPEC) as store:
 """,
     "reindex": """
 import numpy as np
-from clipaware.index.sqlite import NewEmbedding
-from clipaware.index.store import create_store
+from clipaware.index.store import NewEmbedding
+from clipaware.index.stores import create_store
 with create_store(SPEC, "m", 4) as store:
     store.upsert([NewEmbedding("/p/3.jpg", 3, 3, "3" * 64, 1, 1, np.eye(4, dtype=np.float32)[3])])
     assert store.remove(["/p/0.jpg"]) == 1 and len(store) == 3

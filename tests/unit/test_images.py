@@ -194,14 +194,13 @@ def test_a_sparse_giant_is_refused_by_its_size_before_a_byte_is_read(tmp_path: P
     assert "too large" in _read_in_thread(giant).reason
 
 
-def test_the_size_cap_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_size_cap_is_an_argument(tmp_path: Path) -> None:
     path = tmp_path / "big.png"
     path.write_bytes(b"\0" * (3 * 1024 * 1024))
     assert len(read_file(path)) == 3 * 1024 * 1024  # under the default
-    monkeypatch.setenv(images.MAX_FILE_MB_ENV, "2")
-    with pytest.raises(ImageLoadError, match=f"too large: 3 MB is over the 2 MB limit.*{images.MAX_FILE_MB_ENV}"):
-        read_file(path)
-    assert len(read_file(path, max_bytes=4 * 1024 * 1024)) == 3 * 1024 * 1024
+    with pytest.raises(ImageLoadError, match=r"too large: 3 MB is over the 2 MB limit .*--max-file-mb"):
+        read_file(path, max_bytes=2 * 1024 * 1024)
+    assert len(read_file(path, max_bytes=3 * 1024 * 1024)) == 3 * 1024 * 1024
 
 
 @pytest.mark.parametrize("name", ["drawing.svg", "IMG_0001.CR2", "photo.dng", "art.xcf"])
@@ -226,29 +225,26 @@ def test_avif_and_heic_photos_decode(tmp_path: Path, fmt: str, suffix: str) -> N
     assert diff.mean() < 8  # lossy, but the same picture
 
 
-def test_decoding_holds_a_pixel_budget_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decoding_holds_a_pixel_budget_across_threads() -> None:
     """Eight threads decoding 0.64-megapixel PNGs under a 1-megapixel budget: one at a time, all decoded."""
     from concurrent.futures import ThreadPoolExecutor
 
     payload = _encode(Image.fromarray(np.random.default_rng(0).integers(0, 255, (800, 800, 4), np.uint8)), "PNG")
-    monkeypatch.setenv(images.DECODE_MEGAPIXELS_ENV, "1")
-    budget = images._PixelBudget()
-    monkeypatch.setattr(images, "DECODING", budget)
+    budget = images.PixelBudget(1_000_000)
     with ThreadPoolExecutor(8) as pool:
-        sizes = list(pool.map(lambda _: decode_image(payload, "x.png").image.size, range(16)))
+        sizes = list(pool.map(lambda _: decode_image(payload, "x.png", budget=budget).image.size, range(16)))
     assert sizes == [(800, 800)] * 16
     assert budget.peak == 640_000 and budget.in_flight == 0
-    monkeypatch.setenv(images.DECODE_MEGAPIXELS_ENV, "2")  # room for three at once
-    budget.peak = 0
+    budget = images.PixelBudget(2_000_000)  # room for three at once
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: decode_image(payload, "x.png"), range(16)))
+        list(pool.map(lambda _: decode_image(payload, "x.png", budget=budget), range(16)))
     assert 640_000 <= budget.peak <= 2_000_000
+    assert images.DECODING.limit == images.DEFAULT_DECODE_MEGAPIXELS * 1_000_000  # the shared default
 
 
-def test_an_image_over_the_whole_budget_still_decodes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(images.DECODE_MEGAPIXELS_ENV, "1")
+def test_an_image_over_the_whole_budget_still_decodes_alone() -> None:
     big = _encode(Image.new("RGB", (1500, 1000), (5, 6, 7)), "PNG")
-    assert decode_image(big, "big.png").image.size == (1500, 1000)
+    assert decode_image(big, "big.png", budget=images.PixelBudget(1_000_000)).image.size == (1500, 1000)
 
 
 def test_pillow_warnings_about_accepted_images_stay_off_stderr() -> None:

@@ -15,7 +15,6 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +32,9 @@ from clipaware.index.ann import (
 )
 from clipaware.index.ann import kind_for as ann_kind_for
 from clipaware.index.filters import Filters
+from clipaware.index.store import IndexedFile, NewEmbedding
 
 DEFAULT_DB_NAME = ".clipaware.db"
-DB_ENV = "CLIPAWARE_DB"
 
 
 def _v3_float16_generations(conn: sqlite3.Connection) -> None:
@@ -97,30 +96,6 @@ VECTOR_DTYPE = np.float16
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-@dataclass(frozen=True)
-class IndexedFile:
-    """What the index knows about a file, to decide whether it changed since it was embedded."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class NewEmbedding:
-    """One row to write: the file facts plus its vector."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    width: int | None
-    height: int | None
-    embedding: np.ndarray
-    taken_at: str | None = None  # EXIF DateTimeOriginal, ISO text
-
-
 def unit(vectors: np.ndarray) -> np.ndarray:
     """Float32 rows scaled back to unit length: float16 rounding leaves norms off by ~1e-4, and an image
     compared with itself should score 1.0, not 0.9999."""
@@ -159,10 +134,8 @@ def _text(raw: bytes) -> str:
 
 
 def find_default_db(start: Path | None = None) -> Path | None:
-    """``CLIPAWARE_DB``, else the nearest ``.clipaware.db`` in the working folder or its parents."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env)
+    """The nearest ``.clipaware.db`` in the working folder or its parents (``--db`` / ``CLIPAWARE_DB`` name
+    another, at the command line)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / DEFAULT_DB_NAME
