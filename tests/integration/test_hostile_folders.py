@@ -108,7 +108,8 @@ def _unprivileged(code: str, *args: str, home: Path, env: dict[str, str] | None 
             pytest.skip("running as root without setpriv: cannot deny a permission for real")
         command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
     full = {**os.environ, "PYTHONPATH": SRC, "HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
-    full.pop("CLIPAWARE_MODEL", None)  # an index names its model; the test's model folder is root's
+    if "CLIPAWARE_MODEL" not in (env or {}):
+        full.pop("CLIPAWARE_MODEL", None)  # an index names its model; the test's model folder is root's
     done = subprocess.run(command, capture_output=True, text=True, env=full, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
@@ -189,3 +190,73 @@ def test_an_index_in_a_read_only_folder_can_be_searched(shared_tmp: Path, rows: 
     assert (read_only, count) == (True, rows)
     assert hits[0] == ["/p/3.jpg", pytest.approx(1.0, abs=1e-3)]
     assert sorted(p.name for p in backup.iterdir()) == ["index.db"]  # nothing written beside it
+
+
+def test_a_folder_holding_every_hostile_case_indexes_in_bounded_time_and_memory(
+    shared_tmp: Path, tiny_clip_dir: Path
+) -> None:
+    """FIFO, device symlinks, a sparse giant, an unsupported format, markup and non-UTF-8 names, an unreadable
+    sub-folder, a 36-megapixel RGBA PNG of a few KB, AVIF and HEIC: `clipaware index` (a real process, as a
+    user permissions apply to) finishes, with every good image in and every bad one reported."""
+    import resource
+
+    from clipaware import images
+
+    folder = shared_tmp / "[bold]hostile["
+    folder.mkdir()
+    good = {
+        "astronaut.jpg": lambda p: Image.fromarray(data.astronaut()).save(p),
+        "red]chelsea.png": lambda p: Image.fromarray(data.chelsea()).save(p),  # path holds "[/red]"
+        "x:cat:.png": lambda p: Image.fromarray(data.camera()).save(p),
+        "coffee.avif": lambda p: Image.fromarray(data.coffee()).save(p, "AVIF"),
+        "big-rgba.png": lambda p: Image.new("RGBA", (6000, 6000), (10, 20, 30, 128)).save(p),
+    }
+    if images.HEIF_AVAILABLE:
+        good["rocket.heic"] = lambda p: Image.fromarray(data.rocket()).save(p, "HEIF")
+    if _non_utf8_supported(folder):
+        good[NON_UTF8] = lambda p: Image.fromarray(data.coffee()[::2, ::2]).save(p, "JPEG")
+    for name, write in good.items():
+        write(folder / name)
+    bad = {"pipe.jpg": "named pipe", "zero.jpg": "character device", "random.png": "character device"}
+    os.mkfifo(folder / "pipe.jpg")
+    (folder / "zero.jpg").symlink_to("/dev/zero")
+    (folder / "random.png").symlink_to("/dev/urandom")
+    with open(folder / "giant.jpg", "wb") as f:
+        f.truncate(30 * 1024**3)
+    bad["giant.jpg"] = "too large"
+    (folder / "drawing.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    bad["drawing.svg"] = "unsupported image format"
+    (folder / "[red]broken.jpg").write_text("not a picture")
+    bad["[red]broken.jpg"] = "not an image"
+    (folder / "private").mkdir()
+    Image.fromarray(data.astronaut()).save(folder / "private" / "secret.jpg")
+    (folder / "private").chmod(0)
+    bad["private"] = "unreadable folder"
+    model = shared_tmp / "model"
+    shutil.copytree(tiny_clip_dir, model)
+    for path in [shared_tmp, folder, model, *model.rglob("*"), *folder.iterdir()]:
+        if path.is_symlink() or path.name in ("private", "pipe.jpg"):
+            continue
+        path.chmod(0o777 if path.is_dir() else 0o666)
+
+    code = (
+        "import sys; from clipaware.cli import main; "
+        "sys.argv = ['clipaware', 'index', sys.argv[1], '--json', '--decode-megapixels', '40']; main()"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    (shared_tmp / "onnx").mkdir(mode=0o777)
+    env = {"CLIPAWARE_MODEL": str(model), "CLIPAWARE_ONNX_CACHE": str(shared_tmp / "onnx")}
+    report = _unprivileged(code, str(folder), home=shared_tmp, env=env)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far, KB → MB
+    assert peak_mb < 2500 or peak_mb <= before / 1024, f"{peak_mb:.0f} MB"
+
+    assert isinstance(report, dict)
+    assert report["added"] == len(good), report
+    reasons = {
+        Path(os.fsencode(s["path"]).decode("utf-8", "surrogateescape")).name: s["reason"] for s in report["skipped"]
+    }
+    assert set(reasons) == set(bad), reasons
+    for name, reason in bad.items():
+        assert reason in reasons[name], (name, reasons[name])
+    with ImageIndex.open(report["db"]) as index:
+        assert {Path(p).name for p in index.files()} == set(good)
