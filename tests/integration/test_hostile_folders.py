@@ -260,3 +260,33 @@ def test_a_folder_holding_every_hostile_case_indexes_in_bounded_time_and_memory(
         assert reason in reasons[name], (name, reasons[name])
     with ImageIndex.open(report["db"]) as index:
         assert {Path(p).name for p in index.files()} == set(good)
+
+
+@pytest.mark.parametrize(
+    ("damage", "what"),
+    [
+        ("UPDATE images SET embedding = x'0000' WHERE path = '/p/1.jpg'", "stored vector"),
+        ("UPDATE meta SET value = 'eleven' WHERE key = 'generation'", "generation is 'eleven'"),
+        ("UPDATE meta SET value = '' || 'x' WHERE key = 'dim'", "dim is 'x'"),
+    ],
+)
+def test_a_tampered_index_says_it_is_corrupt(tmp_path: Path, damage: str, what: str) -> None:
+    import sqlite3
+
+    import numpy as np
+
+    from clipaware.errors import IndexUnavailableError
+    from clipaware.index.store import NewEmbedding
+
+    db = tmp_path / "index.db"
+    with ImageIndex.create_or_open(db, "m", 4) as index:
+        index.upsert(
+            NewEmbedding(f"/p/{i}.jpg", 1, 1, f"{i:064x}", 1, 1, np.eye(4, dtype=np.float32)[i]) for i in range(3)
+        )
+    conn = sqlite3.connect(db)
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    with ImageIndex.open(db) as index, pytest.raises(IndexUnavailableError, match=f"is corrupt: .*{what}"):
+        index.search(np.eye(4, dtype=np.float32)[0], 3)
+        index.matrix()

@@ -104,11 +104,6 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return out / np.where(norms > 0, norms, 1)
 
 
-def decode_vectors(blob: bytes, n: int) -> np.ndarray:
-    """``n`` stored float16 vectors (one joined blob) as unit float32 rows."""
-    return unit(np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(n, -1))
-
-
 RAW_PATHS_KEY = "raw_paths"  # meta flag: some stored path is not valid UTF-8 (see :func:`bind_path`)
 
 
@@ -331,7 +326,7 @@ class ImageIndex:
 
     @property
     def dim(self) -> int:
-        return int(self.meta("dim") or 0)
+        return self._meta_int("dim")
 
     def require_model(self, model_name: str | None) -> None:
         """Refuse a model other than the one the vectors came from (their spaces are unrelated)."""
@@ -345,7 +340,7 @@ class ImageIndex:
     @property
     def generation(self) -> int:
         """Grows with every committed write that changes vectors (see migration v3)."""
-        return int(self.meta("generation") or 0)
+        return self._meta_int("generation")
 
     @property
     def uuid(self) -> str:
@@ -408,7 +403,7 @@ class ImageIndex:
             blobs.append(blob)
         if not blobs:
             return [], np.zeros((0, self.dim), np.float32)
-        return paths, decode_vectors(b"".join(blobs), len(blobs))
+        return paths, unit(self._stored(b"".join(blobs), len(blobs)))
 
     def chunks(
         self, filters: Filters | None = None, *, after_generation: int | None = None, size: int = 32_768
@@ -430,7 +425,7 @@ class ImageIndex:
             if not rows:
                 return
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=VECTOR_DTYPE).reshape(len(rows), -1)
+            vectors = self._stored(b"".join(r[2] for r in rows), len(rows))
             yield ids, [r[1] for r in rows], vectors
             last = int(ids[-1])
 
@@ -455,7 +450,7 @@ class ImageIndex:
                 blobs.append(blob)
         if not blobs:
             return [], np.zeros((0, self.dim), np.float32)
-        return paths, decode_vectors(b"".join(blobs), len(blobs))
+        return paths, unit(self._stored(b"".join(blobs), len(blobs)))
 
     def sample(self, n: int) -> np.ndarray:
         """About ``n`` rows spread evenly over the table (for training quantisers), as float32."""
@@ -465,7 +460,7 @@ class ImageIndex:
         if len(rows) < min(n, total) // 2:  # ids with gaps: fall back to the first rows
             rows = self.conn.execute("SELECT embedding FROM images LIMIT ?", (n,)).fetchall()
         blob = b"".join(r[0] for r in rows)
-        return np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(len(rows), -1).astype(np.float32)
+        return self._stored(blob, len(rows)).astype(np.float32)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -480,7 +475,27 @@ class ImageIndex:
             self.conn.rollback()
 
     def _vector(self, blob: bytes) -> np.ndarray:
-        return decode_vectors(blob, 1)[0]
+        return unit(self._stored(blob, 1))[0]
+
+    def _stored(self, blob: bytes, n: int) -> np.ndarray:
+        """``n`` stored float16 vectors from their joined blobs, or a clear error for a damaged index (a
+        blob of the wrong size would otherwise surface as a numpy ValueError, or worse, as wrong rows)."""
+        dim = self.dim
+        if len(blob) != n * dim * VECTOR_DTYPE().itemsize:
+            raise self._corrupt(f"{n} stored vector(s) hold {len(blob)} bytes, not {n} x {dim} float16")
+        return np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(n, dim)
+
+    def _meta_int(self, key: str) -> int:
+        value = self.meta(key)
+        try:
+            return int(value or 0)
+        except (TypeError, ValueError):
+            raise self._corrupt(f"its {key} is {value!r}, not a number") from None
+
+    def _corrupt(self, what: str) -> IndexUnavailableError:
+        return IndexUnavailableError(
+            f"{self.path} is corrupt: {what}; rebuild it with `clipaware index FOLDER --db NEW_FILE`"
+        )
 
     # --------------------------------------------------------------------------------------- search
     @property

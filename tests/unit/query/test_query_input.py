@@ -136,3 +136,14 @@ def test_digits_int_refuses_are_words_not_crashes() -> None:
         analyze(f"{c} dogs on a sofa")
     assert analyze("3 dogs").parse.counts[0].value == 3  # plain decimal digits still count
     assert analyze("٣ dogs").parse.counts[0].value == 3  # so do other scripts' decimal digits
+
+
+def test_a_json_line_nested_too_deep_is_a_usage_error(tmp_path) -> None:
+    from clipaware.query.files import read_queries
+
+    path = tmp_path / "queries.jsonl"
+    path.write_text('{"query": "a dog"}\n{"query": ' + "[" * 200_000 + "\n")
+    queries = read_queries(path)
+    assert next(queries) == "a dog"
+    with pytest.raises(UsageError, match=r"queries.jsonl:2: a JSON line needs"):
+        next(queries)
