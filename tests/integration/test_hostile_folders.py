@@ -290,3 +290,26 @@ def test_a_tampered_index_says_it_is_corrupt(tmp_path: Path, damage: str, what: 
     with ImageIndex.open(db) as index, pytest.raises(IndexUnavailableError, match=f"is corrupt: .*{what}"):
         index.search(np.eye(4, dtype=np.float32)[0], 3)
         index.matrix()
+
+
+def test_indexing_into_a_read_only_folder_fails_first_and_says_why(shared_tmp: Path) -> None:
+    """Before any model is loaded (the unprivileged run has none it could load): one clear line."""
+    folder = shared_tmp / "photos"
+    folder.mkdir(mode=0o755)
+    Image.fromarray(data.astronaut()).save(folder / "astronaut.jpg")
+    (folder / "astronaut.jpg").chmod(0o644)
+    locked = shared_tmp / "locked"
+    locked.mkdir(mode=0o555)
+    code = (
+        "import json, sys\n"
+        "from clipaware.errors import UsageError\n"
+        "from clipaware.library import Library\n"
+        "from clipaware.tasks.indexing import index_paths\n"
+        "try:\n"
+        "    with Library.open(sys.argv[2], model='no-such/model', create=True) as library:\n"
+        "        index_paths(library, [sys.argv[1]])\n"
+        "except UsageError as exc:\n"
+        "    print(json.dumps(str(exc)))\n"
+    )
+    message = _unprivileged(code, str(folder), str(locked / "sub" / "index.db"), home=shared_tmp)
+    assert isinstance(message, str) and "cannot write the index" in message and str(locked) in message

@@ -173,6 +173,17 @@ def walk_images(root: Path, skip: set[Path], unreadable: list[Skipped] | None = 
             yield path
 
 
+def _require_writable(db: Path) -> None:
+    """A UsageError if this process cannot write the SQLite index ``db`` and its -wal/-shm files beside it."""
+    folder = next((p for p in (db.parent, *db.parents) if p.exists()), db.parent)
+    if not os.access(folder, os.W_OK | os.X_OK) or (db.exists() and not os.access(db, os.W_OK)):
+        where = folder if not os.access(folder, os.W_OK | os.X_OK) else db
+        raise UsageError(
+            f"cannot write the index {db}: {where} is read-only for you; pass --db FILE in a folder you can "
+            f"write (searching it read-only still works)"
+        )
+
+
 def _under(path: str, roots: Sequence[Path]) -> bool:
     return any(path == str(r) or path.startswith(str(r) + os.sep) for r in roots)
 
@@ -217,6 +228,8 @@ def index_paths(
             raise UsageError(f"cannot index {given}: {kind}; give folders or image files")
     spec = library.spec
     db_path = Path(spec.target)
+    if spec.is_sqlite:
+        _require_writable(db_path)  # now, not after the model has loaded and the first batch is embedded
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
     existing = library.opened
     model_name = library.model_name
