@@ -230,6 +230,10 @@ def index_paths(
     db_path = Path(spec.target)
     if spec.is_sqlite:
         _require_writable(db_path)  # now, not after the model has loaded and the first batch is embedded
+    if ray not in (None, "", "local"):
+        from clipaware.tasks.distributed import require_reachable
+
+        require_reachable(ray)  # seconds, before any file is read, not Ray's minutes of retries
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
     existing = library.opened
     model_name = library.model_name
