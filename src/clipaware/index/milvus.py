@@ -18,6 +18,7 @@ Writes use ``Strong`` consistency: a search right after an index run must see wh
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,18 @@ from clipaware.index.filters import Filters
 from clipaware.index.store import IndexedFile, NewEmbedding, StoreSpec
 
 MAX_LIMIT = 16_384  # Milvus' largest top-k and query page
+
+
+class _QuietIteratorTimestamp(logging.Filter):
+    """Milvus Lite has no server timestamp for query iterators; pymilvus then falls back to the client's
+    clock (correct here: Lite is in-process) and logs a WARNING on every listing, which users read as a
+    fault. Only that one record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to get mvccTs" not in record.getMessage()
+
+
+logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_QuietIteratorTimestamp())
 _DUMMY = [0.0, 0.0]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
