@@ -96,3 +96,13 @@ def test_json_never_prints_nan() -> None:
         {"path": "a", "score": None},
         {"s": None},
     ]
+
+
+def test_ask_with_a_missing_gallery_says_so_before_any_model(tmp_path: Path, capsys, monkeypatch) -> None:
+    image = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(image)
+    monkeypatch.setenv("CLIPAWARE_MODEL", str(tmp_path / "no-model-here"))  # loading anything would fail otherwise
+    code, out, err = run(capsys, monkeypatch, "ask", image, "who is this actor?", "--gallery", tmp_path / "nope")
+    assert code == 2 and out == "" and "Traceback" not in err
+    said = " ".join(err.replace("│", " ").split())  # rich boxes and wraps usage errors
+    assert "Invalid value for '--gallery'" in said and "does not exist" in said
