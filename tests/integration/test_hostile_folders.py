@@ -313,3 +313,19 @@ def test_indexing_into_a_read_only_folder_fails_first_and_says_why(shared_tmp: P
     )
     message = _unprivileged(code, str(folder), str(locked / "sub" / "index.db"), home=shared_tmp)
     assert isinstance(message, str) and "cannot write the index" in message and str(locked) in message
+
+
+def test_searching_an_index_whose_first_run_was_killed_says_to_run_it_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    from clipaware.errors import IndexUnavailableError
+    from clipaware.index.sqlite import MIGRATIONS
+
+    db = tmp_path / "index.db"
+    conn = sqlite3.connect(db)  # what a SIGKILL between the schema commit and the meta commit leaves
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexUnavailableError, match="unfinished: the first `clipaware index` run"):
+        Library.open(db)

@@ -174,6 +174,12 @@ class ImageIndex:
         else:
             index = cls(path, cls._connect_read_only(path), read_only=True)
         index._migrate(create=False)
+        if index.meta("model") is None:  # schema committed, model never recorded: a first run was killed
+            index.close()
+            raise IndexUnavailableError(
+                f"{path} is unfinished: the first `clipaware index` run into it was interrupted before it recorded "
+                f"its model; run `clipaware index FOLDER --db {path}` again to complete it"
+            )
         index._read_raw_paths()
         return index
 
