@@ -67,6 +67,14 @@ def test_ann_file_carries_the_generation_and_is_reused(big_index: tuple[ImageInd
     assert info2.action == "loaded" and info2.entries == 2000
 
 
+def test_ann_file_gets_the_database_permissions(big_index: tuple[ImageIndex, np.ndarray]) -> None:
+    """Whoever may read the index may read its ANN (the temp file it is written through is 0600)."""
+    index, _ = big_index
+    index.path.chmod(0o644)
+    index.ann()
+    assert index.ann_path.stat().st_mode & 0o777 == 0o644
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [

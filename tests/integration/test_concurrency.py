@@ -70,5 +70,7 @@ def test_an_index_whose_model_is_not_recorded_yet_is_refused_clearly(tmp_path: P
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.commit()
     conn.close()
-    with pytest.raises(IndexUnavailableError, match="no model recorded yet"):
+    with pytest.raises(
+        IndexUnavailableError, match="is unfinished: the first `clipaware index` run into it has not recorded its model"
+    ):
         ImageIndex.open(db)

@@ -41,9 +41,9 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Every ``decode_image`` call the index makes: (file name, name of the thread that made it)."""
     real = indexing.decode_image
 
-    def counting(data: bytes, source: str = "<bytes>", target_size: int | None = None):
+    def counting(data: bytes, source: str = "<bytes>", target_size: int | None = None, **options):
         calls.append((Path(source).name, threading.current_thread().name))
-        return real(data, source, target_size)
+        return real(data, source, target_size, **options)
 
     calls: list[tuple[str, str]] = []
     monkeypatch.setattr(indexing, "decode_image", counting)

@@ -50,3 +50,25 @@ def test_ray_pipeline_equals_single_process(tiny_clip_dir: Path, tmp_path: Path)
         assert rows_a == rows_b and len(rows_a) == 300
         for path in rows_a:
             np.testing.assert_allclose(a.embedding_for_path(path), b.embedding_for_path(path), atol=2e-3)
+
+
+def test_an_unreachable_ray_address_fails_in_seconds_with_one_line() -> None:
+    import socket
+    import time
+
+    from clipaware.errors import UsageError
+    from clipaware.tasks.distributed import require_reachable
+
+    with socket.socket() as probe:  # a port nobody listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        start = time.perf_counter()
+        for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+            with pytest.raises(UsageError, match=f"cannot reach Ray at {address}"):
+                require_reachable(address, timeout=2)
+        assert time.perf_counter() - start < 10
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        require_reachable(f"127.0.0.1:{server.getsockname()[1]}")  # something answers: Ray takes over
+    require_reachable("auto")  # Ray's own discovery, not checked here

@@ -21,6 +21,29 @@ def test_parse_date_completes_partial_dates_to_the_start_or_end_of_the_period() 
         parse_date("yesterday")
 
 
+@pytest.mark.parametrize("text", ["2024-13-45", "2024-02-30", "2023-02-29", "2024-04-31", "2024-05-01T25:00", "0000"])
+def test_dates_that_do_not_exist_are_refused(text: str) -> None:
+    with pytest.raises(UsageError, match=f"bad date '{text}'"):
+        parse_date(text)
+
+
+def test_a_partial_month_ends_on_its_real_last_day() -> None:
+    assert parse_date("2023-02", end=True) == "2023-02-28T23:59:59"
+    assert parse_date("2024-04", end=True) == "2024-04-30T23:59:59"
+
+
+@pytest.mark.parametrize("option", ["min_width", "min_height", "max_width", "max_height"])
+def test_pixel_bounds_beyond_any_image_are_a_usage_error_not_an_overflow(option: str) -> None:
+    with pytest.raises(UsageError, match=f"--{option.replace('_', '-')} must be a pixel count"):
+        Filters.build(**{option: 99999999999999999999})
+    with pytest.raises(UsageError):
+        Filters.build(**{option: -1})
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE images (path TEXT, width INTEGER, height INTEGER, mtime_ns INTEGER, taken_at TEXT)")
+    where, params = Filters.build(**{option: 2**31 - 1}).sql()
+    conn.execute(f"SELECT COUNT(*) FROM images WHERE {where}", params).fetchone()  # the largest one binds
+
+
 def _jpeg(exif_date: str | None) -> bytes:
     img = Image.new("RGB", (8, 8), (200, 10, 10))
     buf = io.BytesIO()

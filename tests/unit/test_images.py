@@ -163,3 +163,122 @@ def test_load_image_accepts_paths_bytes_and_pil(tmp_path: Path) -> None:
     for source in (path, str(path), path.read_bytes(), img):
         out = load_image(source)
         assert out.mode == "RGB" and out.getpixel((0, 0)) == (9, 9, 9)
+
+
+# ------------------------------------------------------------------ hostile files (issue 15)
+def _read_in_thread(path: Path, seconds: float = 10.0) -> ImageLoadError:
+    """read_file on ``path``, failing the test (instead of hanging it) if the read blocks."""
+    import threading
+
+    outcome: list[BaseException | bytes] = []
+
+    def target() -> None:
+        try:
+            outcome.append(read_file(path))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"read_file({path}) blocked for {seconds}s"
+    assert isinstance(outcome[0], ImageLoadError), outcome[0]
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_fifo_named_like_a_photo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    assert "named pipe" in _read_in_thread(fifo).reason
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_symlink_to_a_device_is_refused_not_read_until_memory_runs_out(tmp_path: Path, device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    link = tmp_path / "endless.jpg"
+    link.symlink_to(device)
+    assert "character device" in _read_in_thread(link).reason
+
+
+def test_a_sparse_giant_is_refused_by_its_size_before_a_byte_is_read(tmp_path: Path) -> None:
+    giant = tmp_path / "giant.jpg"
+    with open(giant, "wb") as f:
+        f.truncate(30 * 1024**3)  # 30 GB of holes: costs no disk, but read_bytes() would allocate it all
+    assert "too large" in _read_in_thread(giant).reason
+
+
+def test_the_size_cap_is_an_argument(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    path.write_bytes(b"\0" * (3 * 1024 * 1024))
+    assert len(read_file(path)) == 3 * 1024 * 1024  # under the default
+    with pytest.raises(ImageLoadError, match=r"too large: 3 MB is over the 2 MB limit .*--max-file-mb"):
+        read_file(path, max_bytes=2 * 1024 * 1024)
+    assert len(read_file(path, max_bytes=3 * 1024 * 1024)) == 3 * 1024 * 1024
+
+
+@pytest.mark.parametrize("name", ["drawing.svg", "IMG_0001.CR2", "photo.dng", "art.xcf"])
+def test_formats_we_cannot_decode_are_named_in_the_reason(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"<svg/>" * 10)
+    with pytest.raises(ImageLoadError, match=r"unsupported image format \(\.\w+\)"):
+        read_file(path)
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("AVIF", ".avif"), ("HEIF", ".heic")])
+def test_avif_and_heic_photos_decode(tmp_path: Path, fmt: str, suffix: str) -> None:
+    if fmt == "HEIF" and not images.HEIF_AVAILABLE:
+        pytest.skip("pillow-heif not installed")
+    src = Image.fromarray(np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1)), "L").convert("RGB")
+    path = tmp_path / f"phone{suffix}"
+    src.save(path, fmt, quality=90)
+    assert suffix in images.IMAGE_SUFFIXES
+    decoded = decode_image(read_file(path), str(path))
+    assert (decoded.width, decoded.height, decoded.image.mode) == (64, 48, "RGB")
+    diff = np.abs(np.asarray(decoded.image, np.int16) - np.asarray(src, np.int16))
+    assert diff.mean() < 8  # lossy, but the same picture
+
+
+def test_decoding_holds_a_pixel_budget_across_threads() -> None:
+    """Eight threads decoding 0.64-megapixel PNGs under a 1-megapixel budget: one at a time, all decoded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    payload = _encode(Image.fromarray(np.random.default_rng(0).integers(0, 255, (800, 800, 4), np.uint8)), "PNG")
+    budget = images.PixelBudget(1_000_000)
+    with ThreadPoolExecutor(8) as pool:
+        sizes = list(pool.map(lambda _: decode_image(payload, "x.png", budget=budget).image.size, range(16)))
+    assert sizes == [(800, 800)] * 16
+    assert budget.peak == 640_000 and budget.in_flight == 0
+    budget = images.PixelBudget(2_000_000)  # room for three at once
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: decode_image(payload, "x.png", budget=budget), range(16)))
+    assert 640_000 <= budget.peak <= 2_000_000
+    assert images.DECODING.limit == images.DEFAULT_DECODE_MEGAPIXELS * 1_000_000  # the shared default
+
+
+def test_an_image_over_the_whole_budget_still_decodes_alone() -> None:
+    big = _encode(Image.new("RGB", (1500, 1000), (5, 6, 7)), "PNG")
+    assert decode_image(big, "big.png", budget=images.PixelBudget(1_000_000)).image.size == (1500, 1000)
+
+
+def test_pillow_warnings_about_accepted_images_stay_off_stderr() -> None:
+    """A big-but-allowed image (DecompressionBombWarning) and corrupt EXIF: used, and nothing printed."""
+    import subprocess
+    import sys
+
+    code = """
+import io
+from PIL import Image
+import clipaware.images as images
+Image.MAX_IMAGE_PIXELS = 1000  # 40x40 = 1600 px: over Pillow's warning line, under its error line
+buf = io.BytesIO()
+Image.new("RGB", (40, 40)).save(buf, "PNG")
+assert images.decode_image(buf.getvalue(), "big.png").image.size == (40, 40)
+buf = io.BytesIO()
+Image.new("RGB", (8, 8)).save(buf, "JPEG", exif=b"Exif\\x00\\x00II*\\x00\\x08\\x00\\x00\\x00\\x05\\x00\\x0f\\x01\\x02")
+assert images.decode_image(buf.getvalue(), "exif.jpg").image.size == (8, 8)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

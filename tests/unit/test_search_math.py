@@ -47,3 +47,48 @@ def test_duplicate_groups_are_connected_components_above_threshold() -> None:
 def test_duplicate_threshold_must_be_a_similarity() -> None:
     with pytest.raises(UsageError):
         duplicate_groups(np.zeros((1, 2), np.float32), ["a"], threshold=1.5)
+
+
+def _reference_groups(matrix: np.ndarray, paths: list[str], threshold: float) -> list[tuple[tuple[str, ...], float]]:
+    """Pairs one by one and a plain union-find: slow, obviously right."""
+    n = len(paths)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    sims = matrix @ matrix.T
+    edges = [(i, j, float(sims[i, j])) for i in range(n) for j in range(i + 1, n) if sims[i, j] >= threshold - 1e-6]
+    for i, j, _ in edges:
+        parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    weakest = {root: min((s for i, j, s in edges if find(i) == root), default=1.0) for root in groups}
+    found = [(tuple(sorted(paths[i] for i in m)), weakest[r]) for r, m in groups.items() if len(m) > 1]
+    return sorted(found, key=lambda g: (-len(g[0]), g[0]))
+
+
+@pytest.mark.parametrize("block_cells", [300 * 7, 300 * 64, 16 * 1024 * 1024])  # 7 rows, 64 rows, all at once
+@pytest.mark.parametrize("threshold", [0.8, 0.9, 0.95])
+def test_vectorised_groups_equal_pairwise_union_find(monkeypatch, block_cells: int, threshold: float) -> None:
+    import clipaware.tasks.duplicates as duplicates
+
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(40, 16))
+    matrix = _unit(centers[rng.integers(0, 40, 300)] + 0.25 * rng.normal(size=(300, 16)))
+    paths = [f"{i:03d}.jpg" for i in range(300)]
+    monkeypatch.setattr(duplicates, "BLOCK_CELLS", block_cells)
+    got = [(g.paths, g.min_score) for g in duplicate_groups(matrix, paths, threshold)]
+    expected = _reference_groups(matrix, paths, threshold)
+    assert [p for p, _ in got] == [p for p, _ in expected] and len(got) > 1
+    assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-6)
+
+
+def test_a_threshold_that_links_everything_is_refused_not_run_for_minutes() -> None:
+    matrix = _unit(np.random.default_rng(0).normal(size=(200, 8)) + 5.0)  # all alike
+    with pytest.raises(UsageError, match="more than 1,000 pairs"):
+        duplicate_groups(matrix, [str(i) for i in range(200)], 0.01, max_pairs=1000)
+    assert len(duplicate_groups(matrix, [str(i) for i in range(200)], 0.01)[0].paths) == 200  # under the default cap

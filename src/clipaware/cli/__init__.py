@@ -4,7 +4,8 @@ No logic lives here. Each command module registers its commands on the one :data
 builds what it needs once (an opened :class:`~clipaware.library.Library`, or a loaded model), calls one
 task, and prints the result through :mod:`clipaware.cli.output`, pretty (for people) or as JSON
 (``--json``, for programs). Errors of type :class:`~clipaware.errors.ClipawareError` become a single line
-on stderr and a non-zero exit code.
+on stderr and a non-zero exit code; so does anything unexpected (a bug), which names what failed and
+points at ``--debug``: no traceback reaches a user who did not ask for one.
 """
 
 from __future__ import annotations
@@ -15,22 +16,35 @@ import sys
 from clipaware.cli import ask_cmds, check, classify, eval, library_cmds, models, output, people_cmds  # noqa: F401
 from clipaware.cli import mcp as _mcp  # noqa: F401  (registers `clipaware mcp`)
 from clipaware.cli.app import app
-from clipaware.cli.options import expand_ray_flag
+from clipaware.cli.options import expand_ray_flag, take_debug_flag
 from clipaware.errors import ClipawareError
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point: run the app, turning our errors into one line and an exit code."""
+    """Console-script entry point: run the app, turning our errors into one line and an exit code.
+
+    ``--debug`` anywhere before a ``--`` lets an error's traceback through instead.
+    """
+    args, debug = take_debug_flag(sys.argv[1:])
     try:
-        app(args=expand_ray_flag(sys.argv[1:]))  # standalone: typer/click handle --help, usage errors, exit codes
+        app(args=expand_ray_flag(args))  # standalone: typer/click handle --help, usage errors, exit codes
     except ClipawareError as exc:
+        if debug:
+            raise
         output.error(exc)
         sys.exit(exc.exit_code)
     except (OSError, sqlite3.Error) as exc:  # the environment, not a bug: read-only folder, disk full, locked db
+        if debug:
+            raise
         output.error(exc)
         sys.exit(1)
     except KeyboardInterrupt:
         output.interrupted()
         sys.exit(130)
+    except Exception as exc:  # the last line of defence: a bug must still end in one line, not a traceback
+        if debug:
+            raise
+        output.unexpected(exc)
+        sys.exit(1)

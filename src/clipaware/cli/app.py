@@ -26,5 +26,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an error (also accepted after any command's arguments)."
+    ),
 ) -> None:
     """Image-text matching with CLIP-family models that knows when CLIP is the wrong tool."""

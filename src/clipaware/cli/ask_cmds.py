@@ -28,7 +28,11 @@ def ask_cmd(
     query: str = typer.Argument(..., help='The question, e.g. "how many dogs?" or "a red car left of a truck".'),
     detector: str = DETECTOR_OPT,
     gallery: Path | None = typer.Option(
-        None, "--gallery", help="Folder with one sub-folder of photos per identity/class (fine-grained queries)."
+        None,
+        "--gallery",
+        exists=True,  # checked now, not after a feature model has loaded for an identity route
+        file_okay=False,
+        help="Folder with one sub-folder of photos per identity/class (fine-grained queries).",
     ),
     feature_model: str | None = typer.Option(
         None, "--feature-model", help="Image features for --gallery (default facebook/dinov2-small; or -base)."

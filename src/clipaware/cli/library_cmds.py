@@ -62,9 +62,27 @@ def index_cmd(
     device: str | None = DEVICE_OPT,
     faces: bool | None = FACES_OPT,
     face_detector: str | None = FACE_DETECTOR_OPT,
+    max_file_mb: int | None = typer.Option(
+        None,
+        "--max-file-mb",
+        min=1,
+        envvar="CLIPAWARE_MAX_FILE_MB",
+        help="Skip (and report) image files larger than this many megabytes, unread (default 256).",
+    ),
+    decode_megapixels: int | None = typer.Option(
+        None,
+        "--decode-megapixels",
+        min=1,
+        envvar="CLIPAWARE_DECODE_MEGAPIXELS",
+        help="Most megapixels being decoded at once over all threads, ~20 bytes of memory each at the peak; "
+        "a bigger image still decodes, alone (default 178: one largest-allowed image).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Embed new and changed images under PATHS into the index; drop removed ones (--faces: find people too)."""
+    """Embed new and changed images under PATHS into the index; drop removed ones (--faces: find people too).
+
+    Pipes, devices, files over --max-file-mb and folders that cannot be listed are skipped and reported.
+    """
     from clipaware.library import Library
     from clipaware.progress import progress_bar
     from clipaware.tasks.indexing import default_db_for, index_paths
@@ -83,7 +101,15 @@ def index_cmd(
     )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
         report = index_paths(
-            library, paths, batch_size=batch_size, progress=progress, ray=ray, faces=faces, face_detector=face_detector
+            library,
+            paths,
+            batch_size=batch_size,
+            progress=progress,
+            ray=ray,
+            max_file_mb=max_file_mb,
+            decode_megapixels=decode_megapixels,
+            faces=faces,
+            face_detector=face_detector,
         )
     output.index_report(report, as_json)
 

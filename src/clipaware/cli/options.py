@@ -110,6 +110,14 @@ ANN_THRESHOLD_OPT = typer.Option(
 RAY_ADDRESS = re.compile(r"^(auto|local|ray://\S+|[\w.\-]+:\d+)$")
 
 
+def take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` may follow any command (``clipaware index photos --debug``): taken out of the arguments
+    here, before typer parses them, unless it comes after ``--`` (where it is a query's own text)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    rest = [a for a in argv[:end] if a != "--debug"] + argv[end:]
+    return rest, len(rest) != len(argv)
+
+
 def expand_ray_flag(argv: list[str]) -> list[str]:
     """``--ray`` may stand alone (start a local Ray): give it the value ``local`` unless an address follows.
 

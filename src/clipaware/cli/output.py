@@ -11,6 +11,7 @@ Imports stay light (rich only, results by duck type) so ``--help`` and ``check``
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -19,8 +20,31 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes of a file name that is not valid UTF-8 shown as ``\\xNN`` (as ``ls -b`` does).
+
+    Python hands such names over with surrogate escapes, which no terminal encoding can write: printing
+    one raised UnicodeEncodeError. Every other character is left exactly as it is.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class _LiteralConsole(Console):
+    """A console that never rewrites user text: no ``:cat:`` emoji codes, no highlighting, and lone
+    surrogates (non-UTF-8 file names) shown as ``\\xNN`` instead of failing the write."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        options.setdefault("emoji", False)
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+out = _LiteralConsole(highlight=False, soft_wrap=True, emoji=False)
+err = _LiteralConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def lit(text: object) -> str:
@@ -28,9 +52,26 @@ def lit(text: object) -> str:
     return escape(str(text))
 
 
+def _json(payload: Any, indent: int | None) -> str:
+    """JSON with lone surrogates (non-UTF-8 file names) as ``\\udcNN`` escapes: valid UTF-8 output, and
+    ``os.fsencode(json.loads(...))`` gives back the name's exact bytes. NaN and infinities become null."""
+    text = json.dumps(_finite(payload), ensure_ascii=False, indent=indent, allow_nan=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def emit_json(payload: Any) -> None:
     """Print one JSON document on stdout (what ``--json`` promises programs)."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(_json(payload, 2) + "\n")
 
 
 def json_lines(lines: Iterable[str]) -> None:
@@ -43,6 +84,21 @@ def json_lines(lines: Iterable[str]) -> None:
 def error(message: object) -> None:
     """The one-line failure every command ends with when it cannot go on."""
     err.print(f"[bold red]error:[/] {lit(message)}")
+
+
+def unexpected(exc: BaseException) -> None:
+    """A bug, not a user error: one line that says what failed and how to see more."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame in clipaware's own code names the place
+        if "clipaware" in tb.tb_frame.f_code.co_filename:
+            where = f" in {tb.tb_frame.f_code.co_name}"
+        tb = tb.tb_next
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    err.print(
+        f"[bold red]error:[/] unexpected {type(exc).__name__}{lit(where)}: {lit(message[:300])} "
+        f"(a bug; run again with --debug for the traceback)"
+    )
 
 
 def interrupted() -> None:

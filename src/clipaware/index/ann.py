@@ -182,11 +182,13 @@ class AnnIndex:
         return ids[np.sort(first)]
 
     # ---------------------------------------------------------------------------------------- files
-    def save(self, path: Path) -> bool:
+    def save(self, path: Path, mode: int | None = None) -> bool:
         """Write atomically (temp file + rename): a crash mid-write leaves the old file or none.
 
-        Returns False when the folder is not writable (searching someone else's index): the ANN then
-        lives in memory for this process only, which is slower next time but never wrong.
+        ``mode`` is the file's permission bits: the database's own, so that whoever may read the index may
+        read its ANN (the temp file is created 0600). Returns False when the folder is not writable
+        (searching someone else's index): the ANN then lives in memory for this process only, which is
+        slower next time but never wrong.
         """
         payload = _faiss().serialize_index(self.index).tobytes()
         header = json.dumps(
@@ -211,6 +213,8 @@ class AnnIndex:
                 fh.write(payload)
                 fh.flush()
                 os.fsync(fh.fileno())
+                if mode is not None:
+                    os.fchmod(fh.fileno(), mode)
             os.replace(tmp, path)
         except OSError:
             return False

@@ -9,6 +9,7 @@ database. Dates taken come from EXIF ``DateTimeOriginal`` and are kept as ISO te
 
 from __future__ import annotations
 
+import calendar
 import fnmatch
 import io
 import os
@@ -49,6 +50,9 @@ def taken_at_from_bytes(data: bytes) -> str | None:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
 
 
+MAX_SIDE = 2**31 - 1  # far beyond any image side (Pillow refuses ~179 megapixels), far below SQLite's limit
+
+
 def parse_date(text: str, *, end: bool = False) -> str:
     """``2024``, ``2024-05``, ``2024-05-01`` or ``2024-05-01T12:30[:00]`` → full ISO wall-clock text.
 
@@ -59,13 +63,20 @@ def parse_date(text: str, *, end: bool = False) -> str:
     if not m:
         raise UsageError(f"bad date {text!r}: use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]")
     y, mo, d, h, mi, s = m.groups()
+    year, month = int(y), int(mo or (12 if end else 1))
+    if not 1 <= month <= 12:
+        raise UsageError(f"bad date {text!r}: there is no month {month}")
+    if d is None:  # a partial date: its first day, or with ``end`` its real last one (2023-02 → the 28th)
+        d = f"{calendar.monthrange(year, month)[1] if end else 1:02d}" if year >= 1 else "01"
     if end:
-        mo = mo or "12"
-        d = d or ("31" if mo in {"01", "03", "05", "07", "08", "10", "12"} else "30" if mo != "02" else "29")
         h, mi, s = h or "23", mi or "59", s or "59"
     else:
-        mo, d, h, mi, s = mo or "01", d or "01", h or "00", mi or "00", s or "00"
-    return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+        h, mi, s = h or "00", mi or "00", s or "00"
+    try:
+        datetime(year, month, int(d), int(h), int(mi), int(s))  # 2024-02-30 or 25:00 are no dates
+    except ValueError as exc:
+        raise UsageError(f"bad date {text!r}: {exc}") from None
+    return f"{y}-{month:02d}-{d}T{h}:{mi}:{s}"
 
 
 def _to_epoch_ns(iso: str) -> int:
@@ -118,6 +129,15 @@ class Filters:
         max_height: int | None = None,
     ) -> Filters:
         """Normalise user input: resolve the folder, complete partial dates, reject nonsense early."""
+        for name, value in (
+            ("min_width", min_width),
+            ("min_height", min_height),
+            ("max_width", max_width),
+            ("max_height", max_height),
+        ):
+            if value is not None and not 0 <= value <= MAX_SIDE:  # SQLite integers end at 2**63: say so first
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"{option} must be a pixel count from 0 to {MAX_SIDE:,}, not {value}")
         return cls(
             path_glob=path_glob or None,
             folder=str(Path(folder).expanduser().resolve()) if folder else None,

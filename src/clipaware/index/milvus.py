@@ -18,6 +18,7 @@ Writes use ``Strong`` consistency: a search right after an index run must see wh
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,18 @@ from clipaware.index.filters import Filters
 from clipaware.index.store import IndexedFile, NewEmbedding, StoreSpec
 
 MAX_LIMIT = 16_384  # Milvus' largest top-k and query page
+
+
+class _QuietIteratorTimestamp(logging.Filter):
+    """Milvus Lite has no server timestamp for query iterators; pymilvus then falls back to the client's
+    clock (correct here: Lite is in-process) and logs a WARNING on every listing, which users read as a
+    fault. Only that one record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "failed to get mvccTs" not in record.getMessage()
+
+
+logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_QuietIteratorTimestamp())
 _DUMMY = [0.0, 0.0]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
 
@@ -140,7 +153,16 @@ class MilvusStore:
                 params.add_index(field, index_type="INVERTED")
         self.client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
 
+    def _ensure_loaded(self, name: str) -> None:
+        """Load ``name`` into memory if this server has not: a collection is created loaded, but Milvus Lite
+        3.x (and any server after a restart) hands a reopened one back released, and then every query fails
+        with "in state 'released'; call load()". Loading a loaded collection is a no-op."""
+        if self.client.has_collection(name):
+            self.client.load_collection(name)
+
     def _load(self) -> None:
+        for name in (self._meta, self._skipped, self.name):
+            self._ensure_loaded(name)
         rows = self.client.query(self._meta, filter='key != ""', output_fields=["key", "value"])
         meta = {r["key"]: r["value"] for r in rows}
         if "model" not in meta or "dim" not in meta:

@@ -9,7 +9,9 @@ query with another model is refused rather than answered with noise.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -142,9 +144,28 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return out / np.where(norms > 0, norms, 1)
 
 
-def decode_vectors(blob: bytes, n: int) -> np.ndarray:
-    """``n`` stored float16 vectors (one joined blob) as unit float32 rows."""
-    return unit(np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(n, -1))
+RAW_PATHS_KEY = "raw_paths"  # meta flag: some stored path is not valid UTF-8 (see :func:`bind_path`)
+
+
+def bind_path(path: str) -> str | bytes:
+    """A path as an SQL parameter, for ``CAST(? AS TEXT)``: itself, or its file-system bytes if it is not
+    valid UTF-8.
+
+    A file name from an old archive or a network share can be any bytes (``x\\xff.jpg``); Python hands it
+    over with surrogate escapes, which SQLite cannot encode, and one such name used to fail the whole
+    batch of rows on every run. SQLite stores TEXT without validating it, so the raw bytes are kept
+    losslessly and read back through :func:`_text` into the same Python string.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def _text(raw: bytes) -> str:
+    """Text columns of an index that holds non-UTF-8 paths: the inverse of :func:`bind_path`."""
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def find_default_db(start: Path | None = None) -> Path | None:
@@ -161,12 +182,15 @@ def find_default_db(start: Path | None = None) -> Path | None:
 class ImageIndex:
     """An open index database. Use :meth:`open` (existing) or :meth:`create_or_open` (for indexing)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, ann_threshold: int | None = None) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, ann_threshold: int | None = None, read_only: bool = False
+    ) -> None:
         self.path = path
         self.conn = conn
         # rows from which searches use the ANN (the CLI's --ann-threshold / CLIPAWARE_ANN_THRESHOLD, for tests
         # and benchmarks); below it every search is an exact scan
         self.ann_threshold = ann_threshold or EXACT_BELOW
+        self.read_only = read_only  # opened from a backup, a shared or a read-only folder: searches only
         self._ann: AnnIndex | None = None
         self._exact: tuple[int, ExactIndex] | None = None
         self._count: tuple[int, int] | None = None
@@ -185,15 +209,50 @@ class ImageIndex:
         path = Path(path)
         if not path.is_file():
             raise IndexUnavailableError(f"no index at {path}; run `clipaware index FOLDER --db {path}` first")
-        index = cls(path, cls._connect(path), ann_threshold)
+        if cls._writable(path):
+            try:
+                index = cls(path, cls._connect(path), ann_threshold)
+            except IndexUnavailableError as exc:
+                if "readonly" not in str(exc):  # a read-only file system, or a file root may not write
+                    raise
+                index = cls(path, cls._connect_read_only(path), ann_threshold, read_only=True)
+        else:
+            index = cls(path, cls._connect_read_only(path), ann_threshold, read_only=True)
         index._migrate(create=False)
-        if index.meta("model") is None or not index.dim:
-            index.close()  # schema written, model not yet: a first run is creating it, or was killed doing so
+        if index.meta("model") is None or not index.dim:  # schema committed, model not recorded (yet)
+            index.close()
             raise IndexUnavailableError(
-                f"{path} has no model recorded yet: an index run is creating it, or one was interrupted; "
-                f"run `clipaware index` on its folder to finish it"
+                f"{path} is unfinished: the first `clipaware index` run into it has not recorded its model (it is "
+                f"still running, or it was interrupted); run `clipaware index FOLDER --db {path}` to complete it"
             )
+        index._read_raw_paths()
         return index
+
+    @staticmethod
+    def _writable(path: Path) -> bool:
+        """Whether this process may write the database and create its -wal/-shm files beside it."""
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+    @staticmethod
+    def _connect_read_only(path: Path) -> sqlite3.Connection:
+        """A read-only connection, for an index in a folder this process cannot write (a backup, a share).
+
+        SQLite reads a WAL database read-only when its -wal/-shm files exist or when it may work without
+        them; where neither holds it refuses, and the file is then opened as immutable: safe here, since
+        whoever could change it is not this process, and a search reads one consistent state anyway.
+        """
+        uri = path.resolve().as_uri()
+        errors = []
+        for mode in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                errors.append(exc)
+        raise IndexUnavailableError(
+            f"cannot read the index {path} in its read-only folder ({errors[-1]}); copy it somewhere writable"
+        ) from errors[-1]
 
     @classmethod
     def create_or_open(
@@ -209,6 +268,7 @@ class ImageIndex:
             index.conn.execute("INSERT OR IGNORE INTO meta VALUES ('dim', ?)", (str(dim),))
             index.conn.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)", (str(time.time()),))
         index.require_model(model_name)
+        index._read_raw_paths()
         return index
 
     @staticmethod
@@ -258,6 +318,11 @@ class ImageIndex:
             raise IndexUnavailableError(f"{self.path} is an SQLite file but not a clipaware index")
         if version == 0 and not create:
             raise IndexUnavailableError(f"{self.path} is empty, not a clipaware index")
+        if version < SCHEMA_VERSION and self.read_only:
+            raise IndexUnavailableError(
+                f"{self.path} has an older schema ({version} < {SCHEMA_VERSION}) and is read-only here: open it "
+                f"once where it can be written (any search upgrades it), or copy it somewhere writable"
+            )
         for number in range(version, SCHEMA_VERSION):
             self.conn.execute("BEGIN IMMEDIATE")  # one writer migrates; the others wait, then see it done
             try:
@@ -274,6 +339,21 @@ class ImageIndex:
                 self.conn.rollback()
                 raise
             self.conn.commit()
+
+    def _read_raw_paths(self) -> None:
+        """Decode text the slower, lossless way only in an index that holds a non-UTF-8 path (~40% more
+        per path read; every other index keeps sqlite3's own decoding)."""
+        if self.meta(RAW_PATHS_KEY):
+            self.conn.text_factory = _text
+
+    def _bind_paths(self, paths: Iterable[str]) -> list[str | bytes]:
+        """SQL parameters for ``paths``; the first non-UTF-8 one flags the index (in the caller's
+        transaction) so that every later reader decodes it back."""
+        bound = [bind_path(p) for p in paths]
+        if self.conn.text_factory is not _text and any(isinstance(b, bytes) for b in bound):
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (RAW_PATHS_KEY,))
+            self.conn.text_factory = _text
+        return bound
 
     @property
     def location(self) -> str:
@@ -299,7 +379,7 @@ class ImageIndex:
 
     @property
     def dim(self) -> int:
-        return int(self.meta("dim") or 0)
+        return self._meta_int("dim")
 
     def require_model(self, model_name: str | None) -> None:
         """Refuse a model other than the one the vectors came from (their spaces are unrelated)."""
@@ -313,7 +393,7 @@ class ImageIndex:
     @property
     def generation(self) -> int:
         """Grows with every committed write that changes vectors (see migration v3)."""
-        return int(self.meta("generation") or 0)
+        return self._meta_int("generation")
 
     @property
     def uuid(self) -> str:
@@ -339,7 +419,9 @@ class ImageIndex:
         return {r[0]: IndexedFile(*r) for r in rows}
 
     def file_facts(self, path: str) -> IndexedFile | None:
-        row = self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM images WHERE path = ?", (path,)).fetchone()
+        row = self.conn.execute(
+            "SELECT path, size, mtime_ns, sha256 FROM images WHERE path = CAST(? AS TEXT)", (bind_path(path),)
+        ).fetchone()
         return IndexedFile(*row) if row else None
 
     def same_content(self, sha256: str) -> tuple[np.ndarray, int | None, int | None] | None:
@@ -354,11 +436,15 @@ class ImageIndex:
         return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")}
 
     def embedding_for_path(self, path: str) -> np.ndarray | None:
-        row = self.conn.execute("SELECT embedding FROM images WHERE path = ?", (path,)).fetchone()
+        row = self.conn.execute(
+            "SELECT embedding FROM images WHERE path = CAST(? AS TEXT)", (bind_path(path),)
+        ).fetchone()
         return self._vector(row[0]) if row else None
 
     def taken_at_for_path(self, path: str) -> str | None:
-        row = self.conn.execute("SELECT taken_at FROM images WHERE path = ?", (path,)).fetchone()
+        row = self.conn.execute(
+            "SELECT taken_at FROM images WHERE path = CAST(? AS TEXT)", (bind_path(path),)
+        ).fetchone()
         return row[0] if row else None
 
     def matrix(self) -> tuple[list[str], np.ndarray]:
@@ -370,7 +456,7 @@ class ImageIndex:
             blobs.append(blob)
         if not blobs:
             return [], np.zeros((0, self.dim), np.float32)
-        return paths, decode_vectors(b"".join(blobs), len(blobs))
+        return paths, unit(self._stored(b"".join(blobs), len(blobs)))
 
     def chunks(
         self, filters: Filters | None = None, *, after_generation: int | None = None, size: int = 32_768
@@ -392,7 +478,7 @@ class ImageIndex:
             if not rows:
                 return
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=VECTOR_DTYPE).reshape(len(rows), -1)
+            vectors = self._stored(b"".join(r[2] for r in rows), len(rows))
             yield ids, [r[1] for r in rows], vectors
             last = int(ids[-1])
 
@@ -417,7 +503,7 @@ class ImageIndex:
                 blobs.append(blob)
         if not blobs:
             return [], np.zeros((0, self.dim), np.float32)
-        return paths, decode_vectors(b"".join(blobs), len(blobs))
+        return paths, unit(self._stored(b"".join(blobs), len(blobs)))
 
     def sample(self, n: int) -> np.ndarray:
         """About ``n`` rows spread evenly over the table (for training quantisers), as float32."""
@@ -427,7 +513,7 @@ class ImageIndex:
         if len(rows) < min(n, total) // 2:  # ids with gaps: fall back to the first rows
             rows = self.conn.execute("SELECT embedding FROM images LIMIT ?", (n,)).fetchall()
         blob = b"".join(r[0] for r in rows)
-        return np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(len(rows), -1).astype(np.float32)
+        return self._stored(blob, len(rows)).astype(np.float32)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -442,7 +528,27 @@ class ImageIndex:
             self.conn.rollback()
 
     def _vector(self, blob: bytes) -> np.ndarray:
-        return decode_vectors(blob, 1)[0]
+        return unit(self._stored(blob, 1))[0]
+
+    def _stored(self, blob: bytes, n: int) -> np.ndarray:
+        """``n`` stored float16 vectors from their joined blobs, or a clear error for a damaged index (a
+        blob of the wrong size would otherwise surface as a numpy ValueError, or worse, as wrong rows)."""
+        dim = self.dim
+        if len(blob) != n * dim * VECTOR_DTYPE().itemsize:
+            raise self._corrupt(f"{n} stored vector(s) hold {len(blob)} bytes, not {n} x {dim} float16")
+        return np.frombuffer(blob, dtype=VECTOR_DTYPE).reshape(n, dim)
+
+    def _meta_int(self, key: str) -> int:
+        value = self.meta(key)
+        try:
+            return int(value or 0)
+        except (TypeError, ValueError):
+            raise self._corrupt(f"its {key} is {value!r}, not a number") from None
+
+    def _corrupt(self, what: str) -> IndexUnavailableError:
+        return IndexUnavailableError(
+            f"{self.path} is corrupt: {what}; rebuild it with `clipaware index FOLDER --db NEW_FILE`"
+        )
 
     # --------------------------------------------------------------------------------------- search
     @property
@@ -482,7 +588,7 @@ class ImageIndex:
                 else:
                     cached.add((i, v) for i, _, v in self.chunks(after_generation=cached.generation))
                     cached.generation, action, reason = generation, "extended", "new rows added"
-                    cached.save(self.ann_path)
+                    cached.save(self.ann_path, self._file_mode())
             if cached is None:
                 action = "rebuilt" if self.ann_path.exists() else "built"
                 cached = AnnIndex.build(
@@ -493,10 +599,19 @@ class ImageIndex:
                     generation=generation,
                     source=source,
                 )
-                cached.save(self.ann_path)
+                cached.save(self.ann_path, self._file_mode())
         self._ann = cached
         info = AnnInfo(cached.kind, cached.entries, cached.generation, action, reason, time.perf_counter() - start)
         return cached, info
+
+    def _file_mode(self) -> int | None:
+        """The database's permission bits, for the files derived from it (fchmod is POSIX only)."""
+        if not hasattr(os, "fchmod"):
+            return None
+        try:
+            return stat.S_IMODE(self.path.stat().st_mode)
+        except OSError:
+            return None
 
     def hold_vectors(self) -> ExactIndex:
         """Keep every vector in memory (float16, faiss) so exact searches skip reading the database.
@@ -581,12 +696,15 @@ class ImageIndex:
             self.conn.executemany(
                 """INSERT INTO images
                      (path, size, mtime_ns, sha256, width, height, embedding, indexed_at, taken_at, gen)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   VALUES (CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns,
                      sha256=excluded.sha256, width=excluded.width, height=excluded.height,
                      embedding=excluded.embedding, indexed_at=excluded.indexed_at, taken_at=excluded.taken_at,
                      gen=excluded.gen""",
-                [self._row(r, now, gen) for r in rows],
+                [
+                    (path, *self._row(r, now, gen)[1:])
+                    for path, r in zip(self._bind_paths(r.path for r in rows), rows, strict=True)
+                ],
             )
 
     def _row(self, r: NewEmbedding, now: float, gen: int) -> tuple[object, ...]:
@@ -595,16 +713,24 @@ class ImageIndex:
     def record_skips(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
         """Remember (path, size, mtime_ns, reason) of files that failed, replacing older reasons."""
         with self.conn:
-            self.conn.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", list(rows))
+            rows = list(rows)
+            paths = self._bind_paths(r[0] for r in rows)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO skipped VALUES (CAST(? AS TEXT), ?, ?, ?)",
+                [(p, *r[1:]) for p, r in zip(paths, rows, strict=True)],
+            )
 
     def forget_skips(self, paths: Iterable[str]) -> None:
         with self.conn:
-            self.conn.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in paths])
+            self.conn.executemany("DELETE FROM skipped WHERE path = CAST(? AS TEXT)", [(bind_path(p),) for p in paths])
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:
         """Record new file facts for a file whose content (hash) did not change."""
         with self.conn:
-            self.conn.execute("UPDATE images SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path))
+            self.conn.execute(
+                "UPDATE images SET size = ?, mtime_ns = ? WHERE path = CAST(? AS TEXT)",
+                (size, mtime_ns, bind_path(path)),
+            )
 
     def remove(self, paths: Iterable[str]) -> int:
         paths = list(paths)
@@ -612,11 +738,12 @@ class ImageIndex:
             return 0
         with self.conn:
             self._bump()
-            cur = self.conn.executemany("DELETE FROM images WHERE path = ?", [(p,) for p in paths])
+            bound = [(bind_path(p),) for p in paths]
+            cur = self.conn.executemany("DELETE FROM images WHERE path = CAST(? AS TEXT)", bound)
             removed = cur.rowcount if cur.rowcount is not None else 0
             # a removed image takes its faces with it, in the same transaction (a person may be left empty)
-            self.conn.executemany("DELETE FROM faces WHERE path = ?", [(p,) for p in paths])
-            self.conn.executemany("DELETE FROM face_scans WHERE path = ?", [(p,) for p in paths])
+            self.conn.executemany("DELETE FROM faces WHERE path = CAST(? AS TEXT)", bound)
+            self.conn.executemany("DELETE FROM face_scans WHERE path = CAST(? AS TEXT)", bound)
         return removed
 
     @property

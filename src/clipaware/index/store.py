@@ -127,3 +127,14 @@ class StoreSpec:
     @property
     def is_sqlite(self) -> bool:
         return self.kind == "sqlite"
+
+    def cannot_store(self, path: str) -> str | None:
+        """Why this store cannot hold ``path`` (a skip reason), or None. SQLite keeps any name (see
+        :func:`~clipaware.index.sqlite.bind_path`); Milvus' VARCHAR primary key must be valid UTF-8."""
+        if self.is_sqlite:
+            return None
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            return "file name is not valid UTF-8, which Milvus cannot store: rename it, or index into SQLite"
+        return None

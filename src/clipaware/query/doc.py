@@ -326,7 +326,7 @@ _INFO_CACHE: dict[int, dict[str, WordInfo]] = {}
 
 
 def _number_of(norm: str, numbers: dict[str, int]) -> int | None:
-    if norm.isdigit():
+    if norm.isdecimal():  # not isdigit(): "²", "①", "⓸" are digits that int() refuses
         return int(norm) if len(norm) <= 9 else None
     if norm in numbers:
         return numbers[norm]

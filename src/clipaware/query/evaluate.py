@@ -128,7 +128,7 @@ def read_labelled(path: Path) -> list[tuple[str, tuple[str, ...]]]:
             record = json.loads(line)
             query = record["query"]
             labels = tuple(record.get("limitations", []))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:
             raise UsageError(f'{path}:{number}: expected a JSON object with "query" and "limitations" ({exc})') from exc
         unknown = [label for label in labels if label not in LABELS]
         if unknown:

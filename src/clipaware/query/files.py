@@ -29,8 +29,8 @@ def read_queries(path: Path) -> Iterator[str]:
                 try:
                     record = json.loads(text)
                     query = record["query"]
-                except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                    raise UsageError(f'{path}:{number}: a JSON line needs a "query" key ({exc})') from exc
+                except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:  # 200,000 "[" deep: no crash
+                    raise UsageError(f'{path}:{number}: a JSON line needs a "query" key ({exc})') from None
                 yield query if isinstance(query, str) else str(query)
             else:
                 yield text

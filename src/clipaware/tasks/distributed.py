@@ -22,6 +22,27 @@ import numpy as np
 from clipaware.errors import ImageLoadError, UsageError
 
 WRITE_BATCH = 256  # rows per store transaction on the driver
+REACH_TIMEOUT_S = 5.0  # how long an address may take to answer before `index --ray ADDRESS` gives up
+
+
+def require_reachable(address: str, timeout: float = REACH_TIMEOUT_S) -> None:
+    """A UsageError within ``timeout`` seconds if nothing listens at a ``host:port`` / ``ray://host:port``
+    address. Ray itself retries an unreachable cluster for minutes; one TCP connect says it in seconds."""
+    import socket
+
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdecimal() or not host:
+        return  # "auto" and other forms are Ray's to resolve
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise UsageError(
+            f"cannot reach Ray at {address} ({reason} within {timeout:g} s); start the cluster, check the "
+            f"address, or use --ray alone for a local Ray"
+        ) from None
 
 
 class _HasPath(Protocol):
@@ -112,6 +133,7 @@ def embed_on_ray(
         if address in ("", "local"):
             ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
         else:
+            require_reachable(address)
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         started = True
     try:

@@ -16,6 +16,7 @@ file order and does every write, so the index ends up exactly as a serial loop w
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,17 @@ import numpy as np
 from PIL import Image
 
 from clipaware.errors import ImageLoadError, UsageError
-from clipaware.images import IMAGE_SUFFIXES, Skipped, content_hash, decode_image, read_file
+from clipaware.images import (
+    IMAGE_SUFFIXES,
+    MAX_FILE_BYTES,
+    UNREADABLE_IMAGE_SUFFIXES,
+    PixelBudget,
+    Skipped,
+    content_hash,
+    decode_image,
+    not_a_regular_file,
+    read_file,
+)
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
 from clipaware.index.store import IndexedFile, NewEmbedding
@@ -105,16 +116,24 @@ class _Reader:
     when something must be decoded, so a run in which nothing new turns up never loads a model.
     """
 
-    def __init__(self, known: Mapping[str, IndexedFile], model: Callable[[], ClipModel] | None) -> None:
+    def __init__(
+        self,
+        known: Mapping[str, IndexedFile],
+        model: Callable[[], ClipModel] | None,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        budget: PixelBudget | None = None,
+    ) -> None:
         self.known = known
         self.known_hashes = frozenset(r.sha256 for r in known.values())
         self.model = model
+        self.max_file_bytes = max_file_bytes
+        self.budget = budget
 
     def __call__(self, item: tuple[str, int, int], *, decode_known: bool = False) -> _Prepared:
         """``decode_known`` decodes even content the index held when the run began (see index_paths)."""
         key, size, mtime_ns = item
         try:
-            data = read_file(key)
+            data = read_file(key, self.max_file_bytes)
             sha = content_hash(data)
             record = self.known.get(key)
             if record is not None and record.sha256 == sha:
@@ -123,7 +142,7 @@ class _Reader:
             if self.model is None or (sha in self.known_hashes and not decode_known):
                 return _Prepared(key, size, mtime_ns, sha, taken_at=taken_at)
             model = self.model()
-            decoded = decode_image(data, key, model.image_size)
+            decoded = decode_image(data, key, model.image_size, budget=self.budget)
             pixels = model.preprocess(decoded.image)
         except ImageLoadError as exc:
             return _Prepared(key, size, mtime_ns, failure=exc.reason)
@@ -138,15 +157,40 @@ def default_db_for(paths: Sequence[str | Path]) -> Path:
     return (first.parent if first.is_file() else first) / DEFAULT_DB_NAME
 
 
-def walk_images(root: Path, skip: set[Path]) -> Iterator[Path]:
-    """Image files under ``root``, sorted, skipping hidden files and folders and the index's own files."""
-    for folder, dirs, files in os.walk(root):
+def walk_images(root: Path, skip: set[Path], unreadable: list[Skipped] | None = None) -> Iterator[Path]:
+    """Image files under ``root``, sorted, skipping hidden files and folders and the index's own files.
+
+    Files with image suffixes the loader cannot decode (``.svg``, camera raw…) are yielded too, so that each
+    is reported with its reason rather than silently ignored. A folder that cannot be listed is appended to
+    ``unreadable`` (when given) instead of vanishing from the walk: its images are not gone, only hidden.
+    """
+    suffixes = IMAGE_SUFFIXES | UNREADABLE_IMAGE_SUFFIXES
+
+    def failed(exc: OSError) -> None:
+        if unreadable is not None:
+            reason = exc.strerror or str(exc)
+            unreadable.append(Skipped(str(exc.filename or root), f"unreadable folder: {reason}; its images are kept"))
+
+    for folder, dirs, files in os.walk(root, onerror=failed):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES or path in skip:
+            if name.startswith(".") or path.suffix.lower() not in suffixes or path in skip:
                 continue
             yield path
+
+
+def _require_writable(db: Path) -> None:
+    """A UsageError if this process cannot write the SQLite index ``db`` and its -wal/-shm files beside it."""
+    folder = next((p for p in (db.parent, *db.parents) if p.exists()), db.parent)
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the index {db}: {folder} is a file, not a folder; pass --db FILE in a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (db.exists() and not os.access(db, os.W_OK)):
+        where = folder if not os.access(folder, os.W_OK | os.X_OK) else db
+        raise UsageError(
+            f"cannot write the index {db}: {where} is read-only for you; pass --db FILE in a folder you can "
+            f"write (searching it read-only still works)"
+        )
 
 
 def _under(path: str, roots: Sequence[Path]) -> bool:
@@ -163,6 +207,8 @@ def index_paths(
     faces: bool | None = None,
     face_detector: str | None = None,
     face_model: Callable[[str], FaceModel] | None = None,
+    max_file_mb: int | None = None,
+    decode_megapixels: int | None = None,
 ) -> IndexReport:
     """Bring ``library`` (opened with ``create=True``) up to date with the images under ``paths``.
 
@@ -177,19 +223,38 @@ def index_paths(
     (the faces already found are kept until forgotten), None does what the index remembers (off for a new
     index: without ``--faces`` no face is ever computed). ``face_detector`` is ``hog`` (default) or
     ``cnn``; ``face_model`` loads the face model for a detector name, called only when a face must be found.
+
+    Only regular files of at most ``max_file_mb`` megabytes are read (default
+    :data:`~clipaware.images.DEFAULT_MAX_FILE_MB`), and the pixels being decoded at once, in all worker
+    threads together, stay under ``decode_megapixels`` (default: the process-wide
+    :data:`~clipaware.images.DECODING` budget, one largest-allowed image).
     """
     if not paths:
         raise UsageError("give at least one folder or image file to index")
+    for value, option in ((max_file_mb, "--max-file-mb"), (decode_megapixels, "--decode-megapixels")):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be at least 1, not {value}")
     roots = [Path(p).expanduser().resolve() for p in paths]
     for root, given in zip(roots, paths, strict=True):
-        if not root.exists():
-            raise UsageError(f"no such file or folder: {given}")
+        try:
+            mode = root.stat().st_mode
+        except OSError:
+            raise UsageError(f"no such file or folder: {given}") from None
+        kind = None if stat.S_ISDIR(mode) else not_a_regular_file(mode)
+        if kind:
+            raise UsageError(f"cannot index {given}: {kind}; give folders or image files")
     spec = library.spec
     if face_detector is not None and faces is None:
         faces = True
     if faces and not spec.is_sqlite:
         raise UsageError("faces and people live in the SQLite index only: index into --db FILE to use --faces")
     db_path = Path(spec.target)
+    if spec.is_sqlite:
+        _require_writable(db_path)  # now, not after the model has loaded and the first batch is embedded
+    if ray not in (None, "", "local"):
+        from clipaware.tasks.distributed import require_reachable
+
+        require_reachable(ray)  # seconds, before any file is read, not Ray's minutes of retries
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
     existing = library.opened
     model_name = library.model_name
@@ -199,8 +264,10 @@ def index_paths(
     known = existing.files() if existing is not None else {}
     known_bad = existing.skipped_files() if existing is not None else {}
     candidates: list[Path] = []
+    hidden: list[Skipped] = []  # folders that could not be listed: reported, and their rows kept
     for root in roots:
-        candidates.extend([root] if root.is_file() else walk_images(root, own_files))
+        candidates.extend([root] if root.is_file() else walk_images(root, own_files, hidden))
+    skipped.extend(hidden)
 
     # Pass 1: file facts only. Unchanged size + mtime means nothing is read.
     seen: set[str] = set()
@@ -210,6 +277,10 @@ def index_paths(
         if key in seen:
             continue
         seen.add(key)
+        unstorable = spec.cannot_store(key)
+        if unstorable:
+            skipped.append(Skipped(key, unstorable))
+            continue
         try:
             st = path.stat()
         except OSError as exc:
@@ -228,7 +299,12 @@ def index_paths(
     # decode ahead (2 batches: enough to keep the engine fed, little enough to keep memory flat); this
     # thread writes. The default batch size belongs to the engine, which is not loaded yet, so the
     # look-ahead assumes the largest one. With Ray, decoding is left to the Ray workers.
-    reader = _Reader(known, (lambda: library.model) if ray is None else None)
+    reader = _Reader(
+        known,
+        (lambda: library.model) if ray is None else None,
+        max_file_bytes=MAX_FILE_BYTES if max_file_mb is None else max_file_mb * 1024 * 1024,
+        budget=None if decode_megapixels is None else PixelBudget(decode_megapixels * 1_000_000),
+    )
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
     batch: list[_Prepared] = []
@@ -321,11 +397,16 @@ def index_paths(
         library.store.record_skips(new_skips)
     index = library.opened
     if index is not None:
-        gone = [p for p in known if _under(p, roots) and p not in seen] + stale
+        hidden_roots = [Path(h.path) for h in hidden]
+        gone = [p for p in known if _under(p, roots) and p not in seen and not _under(p, hidden_roots)] + stale
         if gone:
             counts["removed"] = index.remove(gone)
         failed = {s.path for s in skipped}
-        fixed_or_gone = [p for p in known_bad if p not in failed and (p in seen or _under(p, roots))]
+        fixed_or_gone = [
+            p
+            for p in known_bad
+            if p not in failed and (p in seen or (_under(p, roots) and not _under(p, hidden_roots)))
+        ]
         if fixed_or_gone:
             index.forget_skips(fixed_or_gone)
         ann = None

@@ -121,3 +121,29 @@ def test_benchmark_script_reports_a_rate() -> None:
     figures = json.loads(done.stdout)
     assert figures["queries_per_second"] > 0 and figures["baseline_split_queries_per_second"] > 0
     assert figures["target_queries_per_second"] == 10_000
+
+
+def _digit_like_characters() -> list[str]:
+    """Every character Python calls a digit that int() refuses (superscripts, circled and parenthesised)."""
+    return [c for c in map(chr, range(0x110000)) if c.isdigit() and not c.isdecimal()]
+
+
+def test_digits_int_refuses_are_words_not_crashes() -> None:
+    odd = _digit_like_characters()
+    assert len(odd) >= 128 and {"²", "³", "①", "⓸"} <= set(odd)
+    for c in odd:
+        analyze(f"2{c} cubes")
+        analyze(f"{c} dogs on a sofa")
+    assert analyze("3 dogs").parse.counts[0].value == 3  # plain decimal digits still count
+    assert analyze("٣ dogs").parse.counts[0].value == 3  # so do other scripts' decimal digits
+
+
+def test_a_json_line_nested_too_deep_is_a_usage_error(tmp_path) -> None:
+    from clipaware.query.files import read_queries
+
+    path = tmp_path / "queries.jsonl"
+    path.write_text('{"query": "a dog"}\n{"query": ' + "[" * 200_000 + "\n")
+    queries = read_queries(path)
+    assert next(queries) == "a dog"
+    with pytest.raises(UsageError, match=r"queries.jsonl:2: a JSON line needs"):
+        next(queries)
