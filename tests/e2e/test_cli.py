@@ -85,9 +85,8 @@ def test_doctor_is_ok_when_the_default_model_runs(env: Path, capsys, monkeypatch
     assert {"python", "torch", "transformers", "torch threads", "cpu features", "default model"} <= names
 
 
-def test_doctor_fails_without_the_default_model(capsys, monkeypatch, tmp_path: Path) -> None:
+def test_doctor_fails_without_the_default_model(capsys, monkeypatch, empty_hub_cache: Path) -> None:
     monkeypatch.setenv("CLIPAWARE_MODEL", "openai/clip-vit-large-patch14")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     code, out, _ = run(capsys, monkeypatch, "doctor", "--json")
     report = json.loads(out)
     assert code == 1 and report["ok"] is False
