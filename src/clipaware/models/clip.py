@@ -161,11 +161,11 @@ class ClipModel:
         ``precision`` (else ``CLIPAWARE_RUNTIME`` / ``CLIPAWARE_PRECISION``, else the CPU's best) pick the
         engine; a fast engine whose vectors stray from fp32 is refused with a warning.
         """
+        name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
+        folder = model_folder(name)  # first: a missing model is reported before transformers loads
         from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
         quiet_transformers()
-        name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
-        folder = model_folder(name)
         try:
             config = AutoConfig.from_pretrained(folder)
         except Exception as exc:
