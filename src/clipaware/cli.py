@@ -20,6 +20,7 @@ from rich.table import Table
 
 from clipaware import __version__
 from clipaware.errors import ClipawareError, UsageError
+from clipaware.tasks.results import answer_words as _say
 
 app = typer.Typer(
     name="clipaware",
@@ -325,15 +326,6 @@ def ask_cmd(
         out.print(f"  [yellow]note[/]: {note}")
 
 
-def _say(answer: object) -> str:
-    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
-    if answer is True:
-        return "yes"
-    if answer is False:
-        return "no"
-    return "can't tell" if answer is None else str(answer)
-
-
 @app.command("diagnose")
 def diagnose_cmd(
     image: Path = typer.Option(..., "--image", help="The image CLIP got wrong."),
@@ -344,8 +336,10 @@ def diagnose_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Explain an unexpected CLIP result: score vs null, contrastive probes, analyzer verdict, routed answer."""
+    from rich.markup import escape
+
     from clipaware.tasks.ask import Toolkit
-    from clipaware.tasks.diagnose import diagnose
+    from clipaware.tasks.diagnose import describe_score, diagnose
 
     result = diagnose(image, query, kit=Toolkit(clip=model, detector=detector), out=out_path)
     if as_json:
@@ -353,17 +347,15 @@ def diagnose_cmd(
         return
     c = result.clip
     out.print(f"[bold]{result.query}[/] on {result.image}")
-    out.print(
-        f"  CLIP similarity {c.similarity:.3f}: {c.verdict} "
-        f"(z = {c.z:+.1f}, p = {c.probability:.2f} against unrelated captions)"
-    )
+    out.print(f"  CLIP {describe_score(c)}", markup=False)
     for probe in result.probes:
-        flag = "[red]CLIP cannot tell[/]" if probe.indistinct else "distinct"
-        out.print(f"  probe {probe.kind}: {probe.text!r} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
+        flag = f"[red]{probe.verdict}[/]" if probe.preferred or probe.indistinct else probe.verdict
+        text = escape(repr(probe.text))
+        out.print(f"  probe {probe.kind}: {text} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
     kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
     out.print(f"  analyzer: {kinds or 'CLIP is appropriate'}")
     out.print(f"  routed answer: {_say(result.routed.answer)} via {', '.join(s.route for s in result.routed.steps)}")
-    out.print(f"  {result.explanation}")
+    out.print(f"  {result.explanation}", markup=False)
     if result.picture:
         out.print(f"  picture: {result.picture}")
 
