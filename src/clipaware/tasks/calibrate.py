@@ -61,6 +61,15 @@ class CalibratedScore:
     def calibrated(self) -> bool:
         return self.z is not None
 
+    def describe(self) -> str:
+        """The score in words: the verdict with z and rank, or why there is no calibration."""
+        if self.z is None or self.beats is None:
+            return f"similarity {self.similarity:.3f}, cannot calibrate: {self.note}"
+        return (
+            f"{self.verdict} (similarity {self.similarity:.3f}, z = {self.z:+.1f}, above {self.beats:.0%} of "
+            f"{self.null_size} unrelated captions)"
+        )
+
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
             "text": self.text,

@@ -146,16 +146,6 @@ def contrast_probes(analysis: QueryAnalysis) -> list[tuple[str, str]]:
     return probes
 
 
-def describe_score(clip: CalibratedScore) -> str:
-    """CLIP's score in words: the verdict with z and rank, or why there is no calibration."""
-    if not clip.calibrated:
-        return f"similarity {clip.similarity:.3f}, cannot calibrate: {clip.note}"
-    return (
-        f"{clip.verdict} (similarity {clip.similarity:.3f}, z = {clip.z:+.1f}, above {clip.beats:.0%} of "
-        f"{clip.null_size} unrelated captions)"
-    )
-
-
 def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis, routed: AskAnswer) -> str:
     parts = []
     preferred = sorted((p for p in probes if p.preferred), key=lambda p: p.delta)
@@ -165,7 +155,7 @@ def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis
             f"CLIP scores the altered query {best.text!r} ({best.kind.replace('_', ' ')}) higher than the query "
             f"({best.similarity:.3f} vs {clip.similarity:.3f}): it prefers the wrong reading."
         )
-    parts.append(f"CLIP: {describe_score(clip)}.")
+    parts.append(f"CLIP: {clip.describe()}.")
     blind = [p for p in probes if p.indistinct]
     if blind:
         kinds = ", ".join(p.kind.replace("_", " ") for p in blind)
@@ -184,11 +174,13 @@ def diagnose(
     image: ImageInput,
     query: str,
     *,
-    kit: Toolkit | None = None,
+    kit: Toolkit,
     out: str | Path | None = None,
 ) -> Diagnosis:
-    """All the evidence for why CLIP scored ``query`` on ``image`` as it did; a picture when ``out`` is given."""
-    kit = kit or Toolkit()
+    """All the evidence for why CLIP scored ``query`` on ``image`` as it did; a picture when ``out`` is given.
+
+    ``kit`` holds the models (its CLIP is the one diagnosed); see :class:`~clipaware.tasks.ask.Toolkit`.
+    """
     pil = as_pil(image)
     analysis = analyze(query)
     routed = ask(pil, query, kit=kit)
