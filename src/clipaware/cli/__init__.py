@@ -22,6 +22,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point: run the app, turning our errors into one line and an exit code."""
+    output.show_notices()
     try:
         # standalone: typer/click handle --help, usage errors and exit codes; the name is fixed so that help
         # and usage errors say `clipaware` however it was started (python -m clipaware.cli, a test)

@@ -11,7 +11,9 @@ Imports stay light (rich only, results by duck type) so ``--help`` and ``check``
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -299,3 +301,41 @@ def eval_report(report: Any, as_json: bool) -> None:
             out.print(f"[dim]{lit(row.task)}: routed not available ({lit(row.routed_note)})[/]")
         if row.skipped:
             err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)", markup=False)
+
+
+def status(message: str) -> None:
+    """A one-line note on stderr before a long silent step (so people know it is working, and programs'
+    stdout stays clean)."""
+    err.print(f"[dim]{lit(message)}[/]")
+
+
+def scenes_written(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"wrote {len(result.files)} scenes to {result.folder}; what each shows: {result.listing}", markup=False)
+    for path, scene in zip(result.files, result.scenes, strict=True):
+        shows = ", ".join(f"{o.size} {o.colour} {o.shape}" for o in sorted(scene.objects, key=lambda o: o.centre))
+        out.print(f"  {path.name}: {shows}", markup=False)
+
+
+class _StatusHandler(logging.Handler):
+    """clipaware's log records (INFO and up) as one dim status line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        status(record.getMessage())
+
+
+def _note_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one ``note:`` line, without the Python source line under it."""
+    err.print(f"[yellow]note[/]: {lit(message)}")
+
+
+def show_notices() -> None:
+    """Route long-step status lines and warnings (a refused fast path) to stderr as plain one-liners."""
+    logger = logging.getLogger("clipaware")
+    if not any(isinstance(h, _StatusHandler) for h in logger.handlers):
+        logger.addHandler(_StatusHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    warnings.showwarning = _note_warning

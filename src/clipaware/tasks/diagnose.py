@@ -54,7 +54,7 @@ class Probe:
 
     @property
     def preferred(self) -> bool:
-        """CLIP scores the altered query clearly *higher*: it prefers the wrong reading."""
+        """CLIP scores the altered query clearly *higher*: it reads the image as that version instead."""
         return self.delta <= -INDISTINCT
 
     @property
@@ -153,7 +153,7 @@ def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis
         best = preferred[0]
         parts.append(
             f"CLIP scores the altered query {best.text!r} ({best.kind.replace('_', ' ')}) higher than the query "
-            f"({best.similarity:.3f} vs {clip.similarity:.3f}): it prefers the wrong reading."
+            f"({best.similarity:.3f} vs {clip.similarity:.3f}): it reads the image as that version, not the query."
         )
     parts.append(f"CLIP: {clip.describe()}.")
     blind = [p for p in probes if p.indistinct]
