@@ -128,3 +128,38 @@ def test_unwritable_index_location_is_a_one_line_error(photo_folder: Path, env: 
     blocker.write_text("a file where the db folder should be")
     code, _, err = run(capsys, monkeypatch, "index", photo_folder, "--db", blocker / "x.db")
     assert code in (1, 2) and "error:" in err and "Traceback" not in err
+
+
+def test_an_empty_folder_writes_no_index_and_says_so(tmp_path: Path, capsys, monkeypatch) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, _ = run(capsys, monkeypatch, "index", empty, "--model", "shapes")
+    assert code == 0 and "no images found" in out and not (empty / ".clipaware.db").exists()
+    code, out, _ = run(capsys, monkeypatch, "index", empty, "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["written"] is False
+
+
+def test_indexing_a_sub_folder_updates_the_index_above_it(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    root = tmp_path / "pics"
+    write_scenes(root / "sub", n=2)
+    write_scenes(root, n=1)
+    code, out, _ = run(capsys, monkeypatch, "index", root, "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["added"] == 3
+    (root / "sub" / "scene-01.png").unlink()
+    code, out, _ = run(capsys, monkeypatch, "index", root / "sub", "--json")
+    report = json.loads(out)
+    assert report["db"] == str(root / ".clipaware.db") and report["removed"] == 1
+    assert not (root / "sub" / ".clipaware.db").exists()  # no second, nested index
+
+
+def test_index_honours_clipaware_db_like_search(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    write_scenes(tmp_path / "pics", n=1)
+    monkeypatch.setenv("CLIPAWARE_DB", str(tmp_path / "elsewhere.db"))
+    code, out, _ = run(capsys, monkeypatch, "index", tmp_path / "pics", "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["db"] == str(tmp_path / "elsewhere.db")
+    code, out, _ = run(capsys, monkeypatch, "search", "a circle", "--json")
+    assert code == 0 and len(json.loads(out)) == 1

@@ -37,7 +37,12 @@ from clipaware.errors import UsageError
 @app.command("index")
 def index_cmd(
     paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or image files."),
-    db: Path | None = typer.Option(None, "--db", help="Index file (default: .clipaware.db in the first folder)."),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        envvar="CLIPAWARE_DB",
+        help="Index file (default: the nearest .clipaware.db in the first folder or above, else a new one there).",
+    ),
     model: str | None = MODEL_OPT,
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, help="Images per forward pass (default: what suits the runtime)."

@@ -71,9 +71,12 @@ def index_report(report: Any, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_dict())
         return
+    if not report.written:
+        out.print(f"no images found, so no index written (it would be {lit(report.db)})")
+        return
     out.print(
         f"[bold]{lit(report.db)}[/] ({lit(report.model)}): [green]{report.added} added[/], {report.updated} updated, "
-        f"{report.removed} removed, {report.unchanged} unchanged, "
+        f"{report.moved} moved, {report.removed} removed, {report.unchanged} unchanged, "
         f"[{'yellow' if report.skipped else 'default'}]{len(report.skipped)} skipped[/]"
     )
     for item in report.skipped:
