@@ -163,3 +163,14 @@ def test_index_honours_clipaware_db_like_search(tmp_path: Path, capsys, monkeypa
     assert code == 0 and json.loads(out)["db"] == str(tmp_path / "elsewhere.db")
     code, out, _ = run(capsys, monkeypatch, "search", "a circle", "--json")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_model_guide_never_cuts_a_model_name(columns: str, capsys, monkeypatch) -> None:
+    from clipaware.models.registry import REGISTRY
+
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, monkeypatch, "models")
+    lines = out.splitlines()
+    assert code == 0 and all(any(line.startswith(name + "  (") for line in lines) for name in REGISTRY)
+    assert "shapes-clip  (cached)" in out  # shipped in the package: always there

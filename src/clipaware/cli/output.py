@@ -171,20 +171,20 @@ def diagnosis(result: Any, as_json: bool) -> None:
 
 # ------------------------------------------------------------------------------------ models, doctor
 def model_guide(entries: list[Any], as_json: bool) -> None:
+    """One block per model, its name on a line of its own: the name is what people copy, so it is never
+    cut to fit a table column (at 80 or 120 columns it was)."""
     if as_json:
         emit_json([e.to_dict() for e in entries])
         return
-    table = Table(show_edge=False, show_lines=True)
-    for col in ("model", "family", "dims", "GFLOPs/img", "good at", "bad at", "cached"):
-        table.add_column(col)
-    for e in entries:
-        name = lit(e.spec.name) + (" [bold](default)[/]" if e.default else "")
-        dims = str(e.spec.embedding_dim or "-")
-        cached = "[green]yes[/]" if e.cached else "no"
-        table.add_row(
-            name, lit(e.spec.family), dims, f"{e.spec.gflops:g}", lit(e.spec.good_at), lit(e.spec.bad_at), cached
-        )
-    out.print(table)
+    for number, e in enumerate(entries):
+        marks = (["default"] if e.default else []) + ["cached" if e.cached else "not cached"]
+        if number:
+            out.print()
+        out.print(f"[bold]{lit(e.spec.name)}[/]  ({', '.join(marks)})")
+        dims = f"{e.spec.embedding_dim}-d, " if e.spec.embedding_dim else ""
+        out.print(f"  {lit(e.spec.family)}, {e.spec.role}, {dims}{e.spec.gflops:g} GFLOPs/image", markup=False)
+        out.print(f"  good at: {e.spec.good_at}", markup=False)
+        out.print(f"  bad at:  {e.spec.bad_at}", markup=False)
 
 
 def pulled(name: str, folder: Any, as_json: bool) -> None:
