@@ -174,3 +174,16 @@ def test_the_model_guide_never_cuts_a_model_name(columns: str, capsys, monkeypat
     lines = out.splitlines()
     assert code == 0 and all(any(line.startswith(name + "  (") for line in lines) for name in REGISTRY)
     assert "shapes-clip  (cached)" in out  # shipped in the package: always there
+
+
+def test_search_and_similar_print_only_paths_for_pipes(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    scenes = write_scenes(tmp_path / "pics", n=3)
+    run(capsys, monkeypatch, "index", tmp_path / "pics", "--model", "shapes")
+    monkeypatch.chdir(tmp_path / "pics")
+    code, out, _ = run(capsys, monkeypatch, "search", "a red circle", "--paths")
+    _, as_json, _ = run(capsys, monkeypatch, "search", "a red circle", "--json")
+    assert code == 0 and out.splitlines() == [hit["path"] for hit in json.loads(as_json)]
+    code, out, _ = run(capsys, monkeypatch, "similar", scenes.files[0], "-l", "-k", "1")
+    assert code == 0 and out.splitlines() in ([str(scenes.files[1])], [str(scenes.files[2])])

@@ -25,6 +25,7 @@ from clipaware.cli.options import (
     MOD_AFTER_OPT,
     MOD_BEFORE_OPT,
     MODEL_OPT,
+    PATHS_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -96,6 +97,7 @@ def search_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     device: str | None = DEVICE_OPT,
+    paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rank indexed images by similarity to TEXT (or to --image), optionally filtered; --routed checks each hit."""
@@ -123,9 +125,15 @@ def search_cmd(
             result = routed_search(
                 library, text, k=k, candidates=candidates, kit=kit, filters=filters, exact=exact or None
             )
-            output.routed_hits(result, text, as_json)
+            if paths_only and not as_json:
+                output.paths(result.hits)
+            else:
+                output.routed_hits(result, text, as_json)
             return
         hits = search(library, text=text, image=image, k=k, filters=filters, exact=exact or None)
+    if paths_only and not as_json:
+        output.paths(hits)
+        return
     output.hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
 
@@ -141,6 +149,7 @@ def similar_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     device: str | None = DEVICE_OPT,
+    paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Indexed images most similar to IMAGE (IMAGE itself left out)."""
@@ -151,6 +160,9 @@ def similar_cmd(
     with Library.open(store or db, runtime=runtime, precision=precision, device=device) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)
+    if paths_only and not as_json:
+        output.paths(hits)
+        return
     output.hits(hits, as_json, f"similar to {image}")
 
 

@@ -26,6 +26,9 @@ MODEL_OPT = typer.Option(
     help="Hub name or local folder (default: openai/clip-vit-base-patch32).",
 )
 K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
+PATHS_OPT = typer.Option(
+    False, "--paths", "-l", help="Print only the paths, one per line, best first (for pipes, like rg -l)."
+)
 DETECTOR_OPT = typer.Option(
     "auto", "--detector", help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder."
 )

@@ -96,6 +96,12 @@ def hits(found: list[Any], as_json: bool, title: str) -> None:
         out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}", markup=False)
 
 
+def paths(found: Iterable[Any]) -> None:
+    """Only the paths, one per line, nothing else on stdout: ``clipaware search -l cats | xargs open``."""
+    for hit in found:
+        sys.stdout.write(f"{hit.path}\n")
+
+
 def routed_hits(result: Any, text: str, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
