@@ -258,8 +258,13 @@ def analysis(result: Any, as_json: bool, check_all: bool = False) -> None:
 def render_analyzer_scores(report: Any) -> str:
     """The analyzer's scores on labelled queries as a plain-text table for people."""
     lines = [f"{'label':<15}{'precision':>10}{'recall':>10}{'f1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
+
+    def cell(value: float | None, width: int) -> str:  # "–": undefined (never predicted / no examples)
+        return f"{'–':>{width}}" if value is None else f"{value:>{width}.3f}"
+
     for s in report.scores:
-        lines.append(f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
+        scores = cell(s.precision, 10) + cell(s.recall, 10) + cell(s.f1, 8)
+        lines.append(f"{s.label:<15}{scores}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
     lines.append(f"macro-F1: {report.macro_f1:.3f}   queries: {report.n_queries}")
     lines.append(
         f"limitation-free queries wrongly flagged: {report.n_clean_flagged}/{report.n_clean} "
