@@ -128,3 +128,12 @@ def test_diagnose_leads_with_a_probe_clip_prefers_and_does_not_fake_a_calibratio
     assert "p = " not in out and "is True" not in out
     answer = _ask(capsys, monkeypatch, image, "a scene")  # the plain CLIP route: no null, so can't tell
     assert answer["answer"] is None and "vocabulary" in answer["evidence"][0]["reason"]
+
+
+def test_ask_for_people_shows_the_boxes_it_counted(env, tmp_path, capsys, monkeypatch) -> None:
+    image = _scene_file(tmp_path, [ObjectSpec("circle", "red", "small")] * 2 + [ObjectSpec("star", "blue", "small")])
+    code, out, _ = run(capsys, monkeypatch, "ask", image, "how many circles?", "--detector", "shapes")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].endswith("→ 2")
+    boxes = [line for line in lines if line.strip().startswith("circle ") and " at [" in line]
+    assert len(boxes) == 2  # the two circles, with score and corners, not the star

@@ -152,8 +152,33 @@ def ask_answer(result: Any, as_json: bool) -> None:
         models = f" [dim]({lit(', '.join(step.models))})[/]" if step.models else ""
         line = f"  {lit(step.route)}: {lit(repr(step.text))} → {lit(say(step.answer))}{models}"
         out.print(line + (f" — {lit(reason)}" if reason else ""))
+        for label, score, box in evidence_boxes(step.evidence):
+            corners = ", ".join(f"{v:.0f}" for v in box)
+            out.print(f"      {label} {score:.2f} at [{corners}]", markup=False)
     for note in result.notes:
         out.print(f"  [yellow]note[/]: {lit(note)}")
+
+
+# The evidence keys that hold the boxes a route decided on (count: the ones it counted; relate: the pair it
+# judged; negate: what it found of the excluded thing; bind: each phrase's region).
+BOX_KEYS = ("counted", "pair", "found")
+
+
+def evidence_boxes(evidence: dict[str, Any]) -> list[tuple[str, float, list[float]]]:
+    """(label, score, [x0, y0, x1, y1]) of each box a route's answer rests on."""
+    boxes = [
+        (str(d["label"]), float(d.get("score", 0.0)), d["box"])
+        for key in BOX_KEYS
+        for d in evidence.get(key) or []
+        if isinstance(d, dict) and "box" in d
+    ]
+    for binding in evidence.get("bindings") or []:
+        region = binding.get("region") if isinstance(binding, dict) else None
+        if region:
+            boxes.append(
+                (str(binding.get("phrase", region.get("label", ""))), float(region.get("score", 0.0)), region["box"])
+            )
+    return boxes
 
 
 def diagnosis(result: Any, as_json: bool) -> None:
