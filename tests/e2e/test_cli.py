@@ -127,7 +127,7 @@ def test_unwritable_index_location_is_a_one_line_error(photo_folder: Path, env: 
     blocker = photo_folder / "not-a-folder"
     blocker.write_text("a file where the db folder should be")
     code, _, err = run(capsys, monkeypatch, "index", photo_folder, "--db", blocker / "x.db")
-    assert code in (1, 2) and "error:" in err and "Traceback" not in err
+    assert code in (1, 2) and err.startswith("Error: ") and "Traceback" not in err
 
 
 def test_an_empty_folder_writes_no_index_and_says_so(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -187,3 +187,9 @@ def test_search_and_similar_print_only_paths_for_pipes(tmp_path: Path, capsys, m
     assert code == 0 and out.splitlines() == [hit["path"] for hit in json.loads(as_json)]
     code, out, _ = run(capsys, monkeypatch, "similar", scenes.files[0], "-l", "-k", "1")
     assert code == 0 and out.splitlines() in ([str(scenes.files[1])], [str(scenes.files[2])])
+
+
+def test_usage_errors_and_our_errors_share_one_prefix(tmp_path: Path, capsys, monkeypatch) -> None:
+    _, _, usage = run(capsys, monkeypatch, "search", "--top-k", "0")
+    _, _, ours = run(capsys, monkeypatch, "search", "a cat", "--db", tmp_path / "missing.db")
+    assert "Error: " in usage and ours.startswith("Error: ")

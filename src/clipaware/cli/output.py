@@ -43,8 +43,8 @@ def emit_json_line(payload: Any) -> None:
 
 
 def error(message: object) -> None:
-    """The one-line failure every command ends with when it cannot go on."""
-    err.print(f"[bold red]error:[/] {lit(message)}")
+    """The one-line failure every command ends with when it cannot go on ("Error:", as click's usage errors)."""
+    err.print(f"[bold red]Error:[/] {lit(message)}")
 
 
 def interrupted() -> None:
