@@ -54,3 +54,10 @@ def test_a_usage_error_points_at_help_that_works(capsys, monkeypatch) -> None:
     assert code == 2 and "clipaware index -h" in err
     code, out, _ = run(capsys, monkeypatch, "index", "-h")
     assert code == 0 and "Usage: clipaware index" in out
+
+
+def test_shared_options_read_as_words_not_python_types(capsys, monkeypatch) -> None:
+    _, out, _ = run(capsys, monkeypatch, "search", "-h")
+    for shown in ("--db FILE", "-k, --top-k N", "-m, --model NAME", "--runtime torch|onnx", "--store LOCATION"):
+        assert shown in out
+    assert "<bool>" not in out and "<str>" not in out.split("Options:")[1].split("--candidates")[0]
