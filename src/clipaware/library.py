@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clipaware.index.sqlite import ImageIndex, find_default_db
-from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
+from clipaware.index.store import StoreSpec, VectorStore
+from clipaware.index.stores import create_store, open_store, store_exists
 from clipaware.lazy import Lazy
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import resolve_model_name
@@ -43,6 +44,8 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
         location: str | None = None,
     ) -> None:
         self.spec = spec
@@ -50,6 +53,8 @@ class Library:
         self.runtime = runtime
         self.precision = precision
         self.device = device
+        self.onnx_cache = onnx_cache
+        self.ann_threshold = ann_threshold
         self._store = store
         self._location = location
         self._store_lock = threading.Lock()
@@ -66,6 +71,8 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
         create: bool = False,
     ) -> Library:
         """Open the store at ``location`` (a db file or store name, as ``--db`` / ``--store`` take).
@@ -73,8 +80,9 @@ class Library:
         Without a location: the nearest ``.clipaware.db`` (the ``--db`` rules). ``model`` is an explicitly
         requested model: an existing index built with another one is refused (vectors from two models are
         not comparable); for a store that ``create=True`` will make, it names the model to build it with
-        (default: the registry's). ``runtime`` / ``precision`` / ``device`` are how the model will run;
-        bad values fail here, before any work.
+        (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` are how the
+        model will run (see :meth:`ClipModel.load`); bad values fail here, before any work.
+        ``ann_threshold``: rows from which an SQLite index searches through its ANN (default 50,000).
         """
         resolve_choice(runtime, precision)  # validates now; the load resolves again with the same inputs
         if location is None:
@@ -84,11 +92,12 @@ class Library:
             location = found
         spec = location if isinstance(location, StoreSpec) else StoreSpec.parse(location)
         given = None if isinstance(location, StoreSpec) else str(location)
-        options = {"runtime": runtime, "precision": precision, "device": device, "location": given}
+        options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
+        options.update(location=given, ann_threshold=ann_threshold)
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
-        if create and (blank or not spec.exists()):
+        if create and (blank or not store_exists(spec)):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
-        store = open_store(spec)
+        store = open_store(spec, ann_threshold=ann_threshold)
         try:
             if model:
                 store.require_model(canonical_model_name(model))
@@ -101,7 +110,13 @@ class Library:
     def _load_model(self) -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(self.model_name, runtime=self.runtime, precision=self.precision, device=self.device)
+        return ClipModel.load(
+            self.model_name,
+            runtime=self.runtime,
+            precision=self.precision,
+            device=self.device,
+            onnx_cache=self.onnx_cache,
+        )
 
     @property
     def model(self) -> ClipModel:
@@ -133,7 +148,8 @@ class Library:
         """The opened store; for a library opened with ``create=True``, created here on first use."""
         with self._store_lock:
             if self._store is None:
-                self._store = create_store(self.spec, self.model_name, self.model.embedding_dim)
+                dim = self.model.embedding_dim
+                self._store = create_store(self.spec, self.model_name, dim, ann_threshold=self.ann_threshold)
             return self._store
 
     @property
@@ -176,6 +192,7 @@ def lazy_clip_model(
     runtime: str | None = None,
     precision: str | None = None,
     device: str | None = None,
+    onnx_cache: str | Path | None = None,
 ) -> Lazy[ClipModel]:
     """A CLIP model resolved now and loaded on first use, once: for commands that may not need it at all.
 
@@ -187,6 +204,6 @@ def lazy_clip_model(
     def load() -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(name, runtime=runtime, precision=precision, device=device)
+        return ClipModel.load(name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
 
     return Lazy(load)

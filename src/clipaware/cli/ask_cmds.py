@@ -8,7 +8,15 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DETECTOR_OPT, DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import (
+    DETECTOR_OPT,
+    DEVICE_OPT,
+    JSON_OPT,
+    MODEL_OPT,
+    ONNX_CACHE_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+)
 
 
 @app.command("ask")
@@ -25,6 +33,7 @@ def ask_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -32,7 +41,9 @@ def ask_cmd(
     from clipaware.library import lazy_clip_model
     from clipaware.tasks.ask import Toolkit, ask
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)  # loaded if a route needs it
+    clip = lazy_clip_model(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+    )  # loaded if a route needs it
     kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model)
     output.ask_answer(ask(image, query, kit=kit), as_json)
 
@@ -46,6 +57,7 @@ def diagnose_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -54,5 +66,5 @@ def diagnose_cmd(
     from clipaware.tasks.ask import Toolkit
     from clipaware.tasks.diagnose import diagnose
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)
+    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
     output.diagnosis(diagnose(image, query, kit=Toolkit(clip, detector=detector), out=out_path), as_json)

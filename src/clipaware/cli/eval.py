@@ -8,7 +8,7 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import DEVICE_OPT, JSON_OPT, MODEL_OPT, ONNX_CACHE_OPT, PRECISION_OPT, RUNTIME_OPT
 from clipaware.errors import UsageError
 
 eval_app = typer.Typer(
@@ -30,6 +30,7 @@ def eval_shapes_cmd(
     ),
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -40,7 +41,9 @@ def eval_shapes_cmd(
 
     if via not in ("tasks", "ask"):
         raise UsageError("--via takes 'tasks' or 'ask'")
-    clip = ClipModel.load(model or SHAPES_MODEL, runtime=runtime, precision=precision, device=device)
+    clip = ClipModel.load(
+        model or SHAPES_MODEL, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+    )
     output.status(f"measuring {n} probes per task on {clip.name}: 6 tasks, CLIP alone and routed")
     report = evaluate_shapes(clip, n=n, seed=seed, model_name=clip.name, via=via)
     output.eval_report(report, as_json)
@@ -70,13 +73,14 @@ def _benchmark_command(benchmark: str, title: str) -> None:
         limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items per subset."),
         runtime: str | None = RUNTIME_OPT,
         precision: str | None = PRECISION_OPT,
+        onnx_cache: Path | None = ONNX_CACHE_OPT,
         device: str | None = DEVICE_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         from clipaware.models.clip import ClipModel
         from clipaware.world.evaluate import evaluate_benchmark
 
-        clip = ClipModel.load(model, runtime=runtime, precision=precision, device=device)
+        clip = ClipModel.load(model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
         report = evaluate_benchmark(benchmark, data, clip, images=images, limit=limit, model_name=clip.name)
         output.eval_report(report, as_json)
 

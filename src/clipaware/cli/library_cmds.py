@@ -12,6 +12,7 @@ import typer
 from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import (
+    ANN_THRESHOLD_OPT,
     DB_OPT,
     DETECTOR_OPT,
     DEVICE_OPT,
@@ -25,6 +26,7 @@ from clipaware.cli.options import (
     MOD_AFTER_OPT,
     MOD_BEFORE_OPT,
     MODEL_OPT,
+    ONNX_CACHE_OPT,
     PATHS_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
@@ -57,6 +59,8 @@ def index_cmd(
     ),
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -66,7 +70,16 @@ def index_cmd(
     from clipaware.tasks.indexing import default_db_for, index_paths
 
     location = store or db or default_db_for(paths)
-    opened = Library.open(location, model=model, runtime=runtime, precision=precision, device=device, create=True)
+    opened = Library.open(
+        location,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+        create=True,
+    )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
         report = index_paths(library, paths, batch_size=batch_size, progress=progress, ray=ray)
     output.index_report(report, as_json)
@@ -96,6 +109,8 @@ def search_cmd(
     min_height: int | None = MIN_H_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
@@ -115,7 +130,15 @@ def search_cmd(
         min_width=min_width,
         min_height=min_height,
     )
-    with Library.open(store or db, model=model, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+    ) as library:
         if routed:
             from clipaware.tasks.routed import routed_search
 
@@ -148,6 +171,8 @@ def similar_cmd(
     folder: Path | None = FOLDER_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
@@ -157,7 +182,14 @@ def similar_cmd(
     from clipaware.library import Library
     from clipaware.tasks.search import similar
 
-    with Library.open(store or db, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ann_threshold=ann_threshold,
+    ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)
     if paths_only and not as_json:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from clipaware.models.runtime import RuntimeChoice
+from clipaware.models.towers import pooled
 
 log = logging.getLogger("clipaware")
 
@@ -102,20 +103,16 @@ class TorchEngine:
     def image(self, pixel_values: np.ndarray) -> np.ndarray:
         import torch
 
-        from clipaware.models.clip import _pooled
-
         pixels = torch.from_numpy(np.ascontiguousarray(pixel_values)).to(self.device, self.dtype)
         with torch.inference_mode():
-            return _pooled(self.model.get_image_features(pixel_values=pixels)).float().cpu().numpy()
+            return pooled(self.model.get_image_features(pixel_values=pixels)).float().cpu().numpy()
 
     def text(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
-        from clipaware.models.clip import _pooled
-
         feed = {k: torch.from_numpy(np.asarray(v)).to(self.device) for k, v in inputs.items()}
         with torch.inference_mode():
-            return _pooled(self.model.get_text_features(**feed)).float().cpu().numpy()
+            return pooled(self.model.get_text_features(**feed)).float().cpu().numpy()
 
 
 class OnnxEngine:
@@ -177,8 +174,13 @@ def build_engine(
     load_torch: Callable[[], Any],
     probe: Callable[[], tuple[np.ndarray, dict[str, np.ndarray]]],
     device: str = "cpu",
+    onnx_cache: str | Path | None = None,
 ) -> BuiltEngine:
-    """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails."""
+    """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails.
+
+    Exported and quantised files (and their checks) are kept under ``onnx_cache`` (default: see
+    :func:`clipaware.models.onnx.onnx_cache_root`).
+    """
     model: Any | None = None
     reference: tuple[np.ndarray, np.ndarray] | None = None
     probe_data: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
@@ -214,7 +216,7 @@ def build_engine(
 
     from clipaware.models import onnx as ox
 
-    cache = ox.cache_folder(name, folder)
+    cache = ox.cache_folder(name, folder, onnx_cache)
     checks_path, meta_path = cache / "checks.json", cache / "meta.json"
     checks = ox.read_json(checks_path)
 

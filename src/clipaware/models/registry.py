@@ -8,12 +8,10 @@ loads: the registry describes, it does not restrict.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
-MODEL_ENV = "CLIPAWARE_MODEL"
 
 # The small CLIP trained on the shapes world ships inside the package, so clipaware can be tried with no
 # download at all (README: "Try it without a download"). It loads by this name (or the short alias).
@@ -145,12 +143,12 @@ SIGMOID_FAMILIES = frozenset({"siglip"})
 
 
 def default_model_name() -> str:
-    """The model to use when none is named: ``CLIPAWARE_MODEL`` if set, else ViT-B/32."""
-    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    """The model to use when none is named: ViT-B/32 (the CLI's ``--model`` / ``CLIPAWARE_MODEL`` name another)."""
+    return DEFAULT_MODEL
 
 
 def resolve_model_name(name: str | None) -> str:
-    """An explicit ``--model`` wins over the environment, which wins over the default; aliases resolve."""
+    """The named model, else the default; aliases resolve (``shapes`` -> ``shapes-clip``)."""
     name = name or default_model_name()
     return MODEL_ALIASES.get(name, name)
 

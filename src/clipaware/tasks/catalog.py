@@ -27,9 +27,9 @@ def is_cached(spec: ModelSpec) -> bool:
     return spec.bundled or cached_snapshot(spec.name, spec.revision) is not None
 
 
-def list_models() -> list[ModelEntry]:
-    """Every registry model, with its local cache state (no network)."""
-    default = default_model_name()
+def list_models(default: str | None = None) -> list[ModelEntry]:
+    """Every registry model, with its local cache state (no network); ``default`` is the one commands use."""
+    default = default or default_model_name()
     return [ModelEntry(spec, is_cached(spec), name == default) for name, spec in REGISTRY.items()]
 
 
