@@ -20,7 +20,9 @@ os.environ["HOME"] = str(SESSION_HOME)
 os.environ["XDG_CACHE_HOME"] = str(SESSION_HOME / ".cache")
 os.environ["HF_HOME"] = str(SESSION_HOME / ".cache" / "huggingface")
 os.environ["HF_HUB_CACHE"] = str(SESSION_HOME / ".cache" / "huggingface" / "hub")
-for _var in ("HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_ASSETS_CACHE", "CLIPAWARE_MODEL", "CLIPAWARE_DB"):
+USER_SETTINGS = ("HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_ASSETS_CACHE", "CLIPAWARE_MODEL", "CLIPAWARE_DB")
+USER_SETTINGS += ("CLIPAWARE_DEVICE", "CLIPAWARE_ANN_THRESHOLD", "CLIPAWARE_ORT_SPIN")
+for _var in USER_SETTINGS:
     os.environ.pop(_var, None)
 atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
 os.environ["HF_HUB_OFFLINE"] = "1"  # no test may reach a hub

@@ -27,7 +27,8 @@ def test_the_session_has_its_own_home_and_caches() -> None:
     assert _inside(constants.HF_HUB_CACHE, home) and _inside(hub.cache_dir(), home)
     assert _inside(onnx.onnx_cache_root(), home)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
-    assert "CLIPAWARE_MODEL" not in os.environ and "CLIPAWARE_DB" not in os.environ
+    for variable in ("CLIPAWARE_MODEL", "CLIPAWARE_DB", "CLIPAWARE_DEVICE", "CLIPAWARE_ANN_THRESHOLD"):
+        assert variable not in os.environ
 
 
 def test_the_session_cache_holds_no_real_model() -> None:
