@@ -193,3 +193,21 @@ def test_usage_errors_and_our_errors_share_one_prefix(tmp_path: Path, capsys, mo
     _, _, usage = run(capsys, monkeypatch, "search", "--top-k", "0")
     _, _, ours = run(capsys, monkeypatch, "search", "a cat", "--db", tmp_path / "missing.db")
     assert "Error: " in usage and ours.startswith("Error: ")
+
+
+def test_a_bare_index_brings_the_nearest_index_up_to_date(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    root = tmp_path / "pics"
+    write_scenes(root / "sub", n=2)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, monkeypatch, "index")
+    assert code == 2 and "give the folders to index" in err  # nothing indexed yet: say what to do
+    run(capsys, monkeypatch, "index", root, "--model", "shapes")
+    (root / "sub" / "scene-00.png").unlink()
+    write_scenes(root / "new", n=1, seed=7)
+    monkeypatch.chdir(root / "sub")
+    code, out, _ = run(capsys, monkeypatch, "index", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["db"] == str(root / ".clipaware.db")
+    assert (report["added"], report["removed"], report["unchanged"]) == (1, 1, 1)

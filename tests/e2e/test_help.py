@@ -50,10 +50,10 @@ def test_help_text_with_brackets_is_printed_literally(capsys, monkeypatch) -> No
 
 
 def test_a_usage_error_points_at_help_that_works(capsys, monkeypatch) -> None:
-    code, _, err = run(capsys, monkeypatch, "index")
-    assert code == 2 and "clipaware index -h" in err
-    code, out, _ = run(capsys, monkeypatch, "index", "-h")
-    assert code == 0 and "Usage: clipaware index" in out
+    code, _, err = run(capsys, monkeypatch, "similar")
+    assert code == 2 and "clipaware similar -h" in err
+    code, out, _ = run(capsys, monkeypatch, "similar", "-h")
+    assert code == 0 and "Usage: clipaware similar" in out
 
 
 def test_shared_options_read_as_words_not_python_types(capsys, monkeypatch) -> None:

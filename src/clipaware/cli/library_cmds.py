@@ -39,7 +39,11 @@ from clipaware.errors import UsageError
 
 @app.command("index")
 def index_cmd(
-    paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or image files."),
+    paths: list[Path] | None = typer.Argument(
+        None,
+        help="Folders (walked recursively) or image files (none: the folder of the nearest .clipaware.db, "
+        "brought up to date).",
+    ),
     db: Path | None = typer.Option(
         None,
         "--db",
@@ -67,8 +71,12 @@ def index_cmd(
     """Embed new and changed images under PATHS into the index; drop removed ones."""
     from clipaware.library import Library
     from clipaware.progress import progress_bar
-    from clipaware.tasks.indexing import default_db_for, index_paths
+    from clipaware.tasks.indexing import default_db_for, default_roots, index_paths
 
+    if not paths:
+        if store or db:
+            raise UsageError("name the folders to index into --db / --store (e.g. clipaware index ~/Pictures)")
+        paths = default_roots()
     location = store or db or default_db_for(paths)
     opened = Library.open(
         location,

@@ -26,7 +26,7 @@ import numpy as np
 from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
 from clipaware.index.filters import taken_at_from_bytes
-from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
+from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, find_default_db
 from clipaware.index.store import IndexedFile, NewEmbedding
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
@@ -138,10 +138,19 @@ def default_db_for(paths: Sequence[str | Path]) -> Path:
     """
     first = Path(paths[0]).expanduser().resolve()
     folder = first.parent if first.is_file() else first
-    for candidate in (folder, *folder.parents):
-        if (candidate / DEFAULT_DB_NAME).is_file():
-            return candidate / DEFAULT_DB_NAME
-    return folder / DEFAULT_DB_NAME
+    return find_default_db(folder) or folder / DEFAULT_DB_NAME
+
+
+def default_roots(start: Path | None = None) -> list[Path]:
+    """What a bare ``clipaware index`` re-indexes: the folder of the nearest ``.clipaware.db`` (where ``index``
+    put it, in the first folder it indexed), so new, changed and removed files there are picked up."""
+    nearest = find_default_db(start)
+    if nearest is None:
+        raise UsageError(
+            f"give the folders to index (e.g. clipaware index ~/Pictures): no {DEFAULT_DB_NAME} here or above "
+            f"to bring up to date"
+        )
+    return [nearest.parent]
 
 
 def walk_images(root: Path, skip: set[Path]) -> Iterator[Path]:
