@@ -12,6 +12,7 @@ from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageErr
 from clipaware.lazy import Lazy
 from clipaware.library import Library, lazy_clip_model
 from clipaware.models.clip import ClipModel
+from clipaware.models.fixtures import save_tiny_model
 from clipaware.tasks.indexing import index_paths
 
 
@@ -68,6 +69,9 @@ def test_the_model_loads_once_however_many_threads_ask(
         kit = library.toolkit("detr")
         assert library.toolkit("detr") is kit and library.toolkit("owlv2") is not kit  # one per choice
         assert kit.clip is library.model and counted == [str(tiny_clip_dir)]  # the toolkit shares it
+        detr = str(save_tiny_model(tmp_path / "detr", "detr", image_size=64))
+        one, other = library.toolkit(detr), library.toolkit(detr, gallery=tmp_path)
+        assert one is not other and one.detector(["cup"]) is other.detector(["dog"])  # one shelf: DETR once
 
 
 def test_opening_refuses_what_cannot_work(photo_folder: Path, tmp_path: Path, tiny_clip_dir, tiny_siglip_dir) -> None:

@@ -230,3 +230,13 @@ def test_default_here_is_onnx_int8(tiny_clip_dir: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("CLIPAWARE_PRECISION")
     model = _load(tiny_clip_dir, None, None)  # type: ignore[arg-type]
     assert model.runtime.runtime == "onnx" and model.engine.label.startswith("onnx")
+
+
+def test_ort_spin_reaches_the_sessions_only_when_asked(tiny_clip_dir: Path) -> None:
+    key = "session.intra_op.allow_spinning"
+    quiet = _load(tiny_clip_dir, "onnx", "fp32")
+    spinning = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32", onnx_cache=ONNX_CACHE, ort_spin=True)
+    for model, expected in ((quiet, "0"), (spinning, "1")):
+        assert model.engine.label == "onnx fp32"
+        for tower in (model.engine.image_tower, model.engine.text_tower):
+            assert tower.session.get_session_options().get_session_config_entry(key) == expected

@@ -14,6 +14,7 @@ from clipaware.cli.options import (
     JSON_OPT,
     MODEL_OPT,
     ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
 )
@@ -34,6 +35,7 @@ def ask_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -42,7 +44,7 @@ def ask_cmd(
     from clipaware.tasks.ask import Toolkit, ask
 
     clip = lazy_clip_model(
-        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
     )  # loaded if a route needs it
     kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model)
     output.ask_answer(ask(image, query, kit=kit), as_json)
@@ -58,6 +60,7 @@ def diagnose_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -66,5 +69,7 @@ def diagnose_cmd(
     from clipaware.tasks.ask import Toolkit
     from clipaware.tasks.diagnose import diagnose
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache)
+    clip = lazy_clip_model(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+    )
     output.diagnosis(diagnose(image, query, kit=Toolkit(clip, detector=detector), out=out_path), as_json)

@@ -27,6 +27,7 @@ from clipaware.cli.options import (
     MOD_BEFORE_OPT,
     MODEL_OPT,
     ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
     PATHS_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
@@ -64,6 +65,7 @@ def index_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
@@ -85,6 +87,7 @@ def index_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
         create=True,
     )
@@ -118,6 +121,7 @@ def search_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     paths_only: bool = PATHS_OPT,
@@ -145,6 +149,7 @@ def search_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
     ) as library:
         if routed:
@@ -180,6 +185,7 @@ def similar_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     paths_only: bool = PATHS_OPT,
@@ -196,6 +202,7 @@ def similar_cmd(
         precision=precision,
         device=device,
         onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
         ann_threshold=ann_threshold,
     ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)

@@ -85,6 +85,12 @@ ONNX_CACHE_OPT = typer.Option(
     envvar="CLIPAWARE_ONNX_CACHE",
     help="Folder for ONNX exports of the models (default: clipaware-onnx in the Hugging Face cache).",
 )
+ORT_SPIN_OPT = typer.Option(
+    False,
+    "--ort-spin",
+    envvar="CLIPAWARE_ORT_SPIN",
+    help="Let ONNX Runtime threads spin while idle (faster only when nothing else needs the cores).",
+)
 ANN_THRESHOLD_OPT = typer.Option(
     None,
     "--ann-threshold",

@@ -182,6 +182,7 @@ class ClipModel:
         precision: str | None = None,
         device: str | None = None,
         onnx_cache: str | os.PathLike[str] | None = None,
+        ort_spin: bool = False,
     ) -> ClipModel:
         """Load by hub name (``openai/clip-vit-base-patch32``) or local ``save_pretrained`` folder.
 
@@ -190,7 +191,8 @@ class ClipModel:
         :class:`ModelNotAvailableError` with the way to get it. ``runtime`` / ``precision`` (else the CPU's
         best; see :mod:`clipaware.models.runtime`) pick the engine; a fast engine whose vectors stray from
         fp32 is refused with a warning. ``device``: a PyTorch device (default CUDA when present, else CPU).
-        ``onnx_cache``: where ONNX exports are kept (default: ``clipaware-onnx`` in the hub cache).
+        ``onnx_cache``: where ONNX exports are kept (default: ``clipaware-onnx`` in the hub cache);
+        ``ort_spin``: let ONNX Runtime threads spin while idle (off: they would steal the decoders' cores).
         """
         name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
         folder = model_folder(name)  # first: a missing model is reported before transformers loads
@@ -242,6 +244,7 @@ class ClipModel:
             probe=probe,
             device=device,
             onnx_cache=onnx_cache,
+            ort_spin=ort_spin,
         )
         return cls(name, built.model, tokenizer, processor, family, device, built=built, config=config, folder=folder)
 

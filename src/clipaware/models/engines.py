@@ -120,13 +120,13 @@ class OnnxEngine:
 
     runtime = "onnx"
 
-    def __init__(self, image_path: Path, text_path: Path, precision: str) -> None:
+    def __init__(self, image_path: Path, text_path: Path, precision: str, *, spin: bool = False) -> None:
         from clipaware.models.onnx import OnnxTower
 
         self.precision = precision
         self.text_precision = precision
-        self.image_tower = OnnxTower(image_path)
-        self.text_tower = OnnxTower(text_path)
+        self.image_tower = OnnxTower(image_path, spin=spin)
+        self.text_tower = OnnxTower(text_path, spin=spin)
 
     @property
     def label(self) -> str:
@@ -175,11 +175,12 @@ def build_engine(
     probe: Callable[[], tuple[np.ndarray, dict[str, np.ndarray]]],
     device: str = "cpu",
     onnx_cache: str | Path | None = None,
+    ort_spin: bool = False,
 ) -> BuiltEngine:
     """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails.
 
     Exported and quantised files (and their checks) are kept under ``onnx_cache`` (default: see
-    :func:`clipaware.models.onnx.onnx_cache_root`).
+    :func:`clipaware.models.onnx.onnx_cache_root`); ``ort_spin`` lets ONNX Runtime threads spin while idle.
     """
     model: Any | None = None
     reference: tuple[np.ndarray, np.ndarray] | None = None
@@ -281,7 +282,10 @@ def build_engine(
     if len(picked) < len(ox.TOWERS):
         return reference_engine("onnx export strays from fp32")
     engine = OnnxEngine(
-        ox.tower_file(cache, "image", picked["image"]), ox.tower_file(cache, "text", picked["text"]), picked["image"]
+        ox.tower_file(cache, "image", picked["image"]),
+        ox.tower_file(cache, "text", picked["text"]),
+        picked["image"],
+        spin=ort_spin,
     )
     engine.text_precision = picked["text"]
     reason = choice.reason if picked["image"] == choice.precision else f"onnx {choice.precision} refused"

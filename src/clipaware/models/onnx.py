@@ -417,11 +417,12 @@ def _quiet_root_logger() -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------------------------ run
-def make_session(path: Path, threads: int | None = None) -> Any:
+def make_session(path: Path, threads: int | None = None, *, spin: bool = False) -> Any:
     """An ONNX Runtime CPU session with full graph optimisation.
 
-    Spinning is switched off: idle runtime threads that spin steal the cores the decoding workers need
-    while a batch is being prepared, which costs more end to end than the spin saves.
+    Spinning is off unless ``spin`` (the CLI's ``--ort-spin`` / ``CLIPAWARE_ORT_SPIN``): idle runtime threads
+    that spin steal the cores the decoding workers need while a batch is being prepared, which costs more
+    end to end than the spin saves.
     """
     import onnxruntime as ort
 
@@ -431,16 +432,16 @@ def make_session(path: Path, threads: int | None = None) -> Any:
     if threads:
         options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", os.environ.get("CLIPAWARE_ORT_SPIN", "0"))
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxTower:
     """One exported tower: numpy inputs in, raw (unnormalised) float32 features out."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, *, spin: bool = False) -> None:
         self.path = path
-        self.session = make_session(path, threads)
+        self.session = make_session(path, threads, spin=spin)
         self.inputs = tuple(i.name for i in self.session.get_inputs())
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
