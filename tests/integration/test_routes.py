@@ -157,13 +157,28 @@ def test_roles_contrast_the_query_with_its_role_swap(kit: Toolkit) -> None:
     assert taller.route == "roles" and taller.evidence["swapped"] == "a photo of a woman is taller than a man."
 
 
-def test_clip_answers_a_plain_query_calibrated(kit: Toolkit) -> None:
+def test_clip_says_it_cannot_calibrate_when_the_null_is_out_of_vocabulary(kit: Toolkit) -> None:
+    image = _scene(ObjectSpec("circle", "red", "large"))
+    (match,) = _ask("a red circle", image, kit)  # the shapes CLIP reads none of the everyday null captions
+    assert (match.route, match.answer, match.evidence["verdict"]) == ("clip", None, "cannot calibrate")
+    assert "vocabulary" in match.evidence["reason"] and match.evidence["z"] is None
+
+
+def test_clip_answers_a_plain_query_calibrated(kit: Toolkit, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clipaware.eval.shapes.scenes import COLOURS, SHAPES
+
+    # a null the shapes CLIP can read, unrelated to the picture: neither red nor a circle
+    null = tuple(
+        f"a {z} {c} {s}." for z in ("small", "large") for c in COLOURS for s in SHAPES if c != "red" and s != "circle"
+    )
+    monkeypatch.setattr("clipaware.routes.clip.NULL_CAPTIONS", null)
     image = _scene(ObjectSpec("circle", "red", "large"))
     (match,) = _ask("a red circle", image, kit)
     (miss,) = _ask("a green star", image, kit)
     assert (match.route, match.answer, match.evidence["verdict"]) == ("clip", True, "match")
     assert (miss.route, miss.answer, miss.evidence["verdict"]) == ("clip", False, "no match")
     assert match.evidence["z"] > miss.evidence["z"] and match.models == (kit.clip.name,)
+    assert match.evidence["null_size"] == len(null) and match.evidence["beats"] == 1.0
 
 
 def test_identify_needs_a_gallery_and_votes_with_one(clip: ClipModel, tmp_path: Path) -> None:

@@ -28,8 +28,11 @@ def main() -> None:
     ``--debug`` anywhere before a ``--`` lets an error's traceback through instead.
     """
     args, debug = take_debug_flag(sys.argv[1:])
+    output.show_notices()
     try:
-        app(args=expand_ray_flag(args))  # standalone: typer/click handle --help, usage errors, exit codes
+        # standalone: typer/click handle --help, usage errors and exit codes; the name is fixed so that help
+        # and usage errors say `clipaware` however it was started (python -m clipaware.cli, a test)
+        app(args=expand_ray_flag(args), prog_name="clipaware")
     except ClipawareError as exc:
         if debug:
             raise

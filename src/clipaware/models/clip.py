@@ -194,11 +194,11 @@ class ClipModel:
         ``onnx_cache``: where ONNX exports are kept (default: ``clipaware-onnx`` in the hub cache);
         ``ort_spin``: let ONNX Runtime threads spin while idle (off: they would steal the decoders' cores).
         """
+        name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
+        folder = model_folder(name)  # first: a missing model is reported before transformers loads
         from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
         quiet_transformers()
-        name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
-        folder = model_folder(name)
         try:
             config = AutoConfig.from_pretrained(folder)
         except Exception as exc:

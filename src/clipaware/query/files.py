@@ -8,11 +8,31 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from clipaware.errors import UsageError
 from clipaware.query.analyze import analyze
+
+
+def queries_in(lines: Iterable[str], name: str) -> Iterator[str]:
+    """Queries from lines of text: one per line, or JSONL objects with a "query" key (both may be mixed).
+
+    ``name`` says where the lines came from in errors (a path, or ``<stdin>`` for ``check --file -``).
+    """
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("{"):
+            try:
+                record = json.loads(text)
+                query = record["query"]
+            except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:  # 200,000 "[" deep: no crash
+                raise UsageError(f'{name}:{number}: a JSON line needs a "query" key ({exc})') from None
+            yield query if isinstance(query, str) else str(query)
+        else:
+            yield text
 
 
 def read_queries(path: Path) -> Iterator[str]:
@@ -21,19 +41,7 @@ def read_queries(path: Path) -> Iterator[str]:
     if not path.is_file():
         raise UsageError(f"cannot read {path}: no such file")
     with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text:
-                continue
-            if text.startswith("{"):
-                try:
-                    record = json.loads(text)
-                    query = record["query"]
-                except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:  # 200,000 "[" deep: no crash
-                    raise UsageError(f'{path}:{number}: a JSON line needs a "query" key ({exc})') from None
-                yield query if isinstance(query, str) else str(query)
-            else:
-                yield text
+        yield from queries_in(handle, str(path))
 
 
 # Below this many queries a second process costs more to start than it saves.
@@ -50,13 +58,13 @@ def _json_line(query: str) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
-def check_file_lines(path: Path, jobs: int = 0) -> Iterator[str]:
-    """JSON lines for every query in ``path``, in file order, using ``jobs`` processes (0: every core).
+def check_file_lines(queries: Iterable[str], jobs: int = 0) -> Iterator[str]:
+    """JSON lines for every query, in order, using ``jobs`` processes (0: every core).
 
     A file of many queries is the one place the analyzer's speed adds up (a log of a million searches), and
     each query is independent, so large files are split across processes; small files stay in this one.
     """
-    queries = list(read_queries(path))
+    queries = list(queries)
     workers = (os.cpu_count() or 1) if jobs <= 0 else jobs
     if workers <= 1 or len(queries) < PARALLEL_FROM:
         for query in queries:

@@ -38,7 +38,7 @@ from clipaware.images import (
     read_file,
 )
 from clipaware.index.filters import taken_at_from_bytes
-from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
+from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, find_default_db
 from clipaware.index.store import IndexedFile, NewEmbedding
 from clipaware.lazy import Lazy
 from clipaware.models.faces import DESCRIPTOR_MODEL, FaceScan
@@ -67,15 +67,19 @@ class IndexReport:
     skipped: tuple[Skipped, ...]
     ann: dict[str, object] | None = None  # the ANN file brought up to date (large SQLite indexes only)
     faces: FaceIndexReport | None = None  # the face pass, when faces are on for this index
+    moved: int = 0  # files found under a new path with the same bytes: their vector moved with them
+    written: bool = True  # False when nothing needed writing and no index existed: no file was created
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ann": self.ann,
             "faces": self.faces.to_dict() if self.faces is not None else None,
             "db": self.db,
+            "written": self.written,
             "model": self.model,
             "added": self.added,
             "updated": self.updated,
+            "moved": self.moved,
             "removed": self.removed,
             "unchanged": self.unchanged,
             "skipped": [s.to_dict() for s in self.skipped],
@@ -152,9 +156,27 @@ class _Reader:
 
 
 def default_db_for(paths: Sequence[str | Path]) -> Path:
-    """``.clipaware.db`` in the first indexed folder (the folder of the first file, if it is a file)."""
+    """The index that already covers the first folder (the nearest ``.clipaware.db`` in it or a parent, the
+    one a search from there would use), else a new ``.clipaware.db`` in that folder.
+
+    Indexing a sub-folder of an indexed folder thus updates the existing index instead of starting a second,
+    nested one that later searches from the sub-folder would silently use.
+    """
     first = Path(paths[0]).expanduser().resolve()
-    return (first.parent if first.is_file() else first) / DEFAULT_DB_NAME
+    folder = first.parent if first.is_file() else first
+    return find_default_db(folder) or folder / DEFAULT_DB_NAME
+
+
+def default_roots(start: Path | None = None) -> list[Path]:
+    """What a bare ``clipaware index`` re-indexes: the folder of the nearest ``.clipaware.db`` (where ``index``
+    put it, in the first folder it indexed), so new, changed and removed files there are picked up."""
+    nearest = find_default_db(start)
+    if nearest is None:
+        raise UsageError(
+            f"give the folders to index (e.g. clipaware index ~/Pictures): no {DEFAULT_DB_NAME} here or above "
+            f"to bring up to date"
+        )
+    return [nearest.parent]
 
 
 def walk_images(root: Path, skip: set[Path], unreadable: list[Skipped] | None = None) -> Iterator[Path]:
@@ -259,7 +281,7 @@ def index_paths(
     existing = library.opened
     model_name = library.model_name
 
-    counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
+    counts = {"added": 0, "updated": 0, "moved": 0, "removed": 0, "unchanged": 0}
     skipped: list[Skipped] = []
     known = existing.files() if existing is not None else {}
     known_bad = existing.skipped_files() if existing is not None else {}
@@ -307,6 +329,7 @@ def index_paths(
     )
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
+    reused: dict[str, int] = {}  # content hash -> new paths that took a stored vector (a move, if the old path went)
     batch: list[_Prepared] = []
 
     def flush() -> None:
@@ -349,6 +372,8 @@ def index_paths(
                 row = NewEmbedding(key, size, mtime_ns, read.sha256, width, height, vector, read.taken_at)
                 library.store.upsert([row])
                 counts["updated" if key in known else "added"] += 1
+                if key not in known:
+                    reused[read.sha256] = reused.get(read.sha256, 0) + 1
                 continue
         finally:
             if progress:
@@ -398,9 +423,17 @@ def index_paths(
     index = library.opened
     if index is not None:
         hidden_roots = [Path(h.path) for h in hidden]
-        gone = [p for p in known if _under(p, roots) and p not in seen and not _under(p, hidden_roots)] + stale
+        vanished = [p for p in known if _under(p, roots) and p not in seen and not _under(p, hidden_roots)]
+        gone = vanished + stale
         if gone:
             counts["removed"] = index.remove(gone)
+        for path in vanished:  # a vanished file whose bytes reappeared under a new path was moved
+            sha = known[path].sha256
+            if reused.get(sha, 0) > 0:
+                reused[sha] -= 1
+                counts["added"] -= 1
+                counts["removed"] -= 1
+                counts["moved"] += 1
         failed = {s.path for s in skipped}
         fixed_or_gone = [
             p
@@ -415,7 +448,7 @@ def index_paths(
         # --- faces (issue 19): a second pass over this run's folders, only where faces are on
         face_report = _face_pass(index, roots, faces, face_detector, face_model, progress)
         return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, faces=face_report, **counts)
-    return IndexReport(library.location, model_name, skipped=tuple(skipped), **counts)
+    return IndexReport(library.location, model_name, skipped=tuple(skipped), written=False, **counts)
 
 
 def _face_pass(
