@@ -1,0 +1,148 @@
+"""The HTTP API answers with the CLI's --json shapes, from one warm library."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from tests.e2e.service.conftest import cli
+
+from clipaware.service.catalog import image_id
+
+
+def without_ids(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+def db_of(folder: Path) -> Path:
+    return folder / ".clipaware.db"
+
+
+def test_health_status_and_docs(client, served_folder: Path) -> None:
+    assert client.get("/api/health").json()["status"] == "ok"
+    status = client.get("/api/status").json()
+    assert status["images"] == 6 and status["db"] == str(db_of(served_folder))
+    assert status["roots"] == [str(served_folder.resolve())]
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/search", "/api/similar", "/api/ask", "/api/check", "/api/duplicates", "/api/index"} <= set(paths)
+
+
+@pytest.mark.parametrize("query", ["two dogs left of a cat", "a beach at sunset", ""])
+def test_check_is_the_cli_shape(client, query: str) -> None:
+    code, out = cli("check", query, "--json")
+    assert code == 0
+    assert client.get("/api/check", params={"q": query}).json() == json.loads(out)
+
+
+def test_text_search_equals_the_cli(client, served_folder: Path) -> None:
+    body = client.post("/api/search", json={"text": "a photo of a cat.", "k": 4}).json()
+    code, out = cli("search", "a photo of a cat.", "-k", "4", "--db", db_of(served_folder), "--json")
+    assert code == 0 and without_ids(body) == json.loads(out)
+    assert all(hit["id"] == image_id(hit["path"]) for hit in body)
+
+    pngs = client.post("/api/search", json={"text": "a photo", "k": 10, "glob": "*.png"}).json()
+    code, out = cli("search", "a photo", "--glob", "*.png", "--db", db_of(served_folder), "--json")
+    assert without_ids(pngs) == json.loads(out) and {Path(h["path"]).suffix for h in pngs} == {".png"}
+
+    folder = client.post("/api/search", json={"text": "a photo", "folder": str(served_folder / "sub")}).json()
+    assert {Path(h["path"]).name for h in folder} == {"chelsea.png", "camera.png"}
+
+
+def test_routed_search_equals_the_cli(client, served_folder: Path) -> None:
+    body = client.post("/api/search", json={"text": "a photo of a cat.", "k": 3, "routed": True}).json()
+    code, out = cli("search", "a photo of a cat.", "-k", "3", "--routed", "--db", db_of(served_folder), "--json")
+    assert code == 0
+    assert {**body, "hits": without_ids(body["hits"])} == json.loads(out)
+
+
+def test_similar_by_id_equals_the_cli(client, served_folder: Path) -> None:
+    coffee = served_folder / "coffee.jpg"
+    body = client.post("/api/similar", json={"id": image_id(str(coffee)), "k": 3}).json()
+    code, out = cli("similar", coffee, "-k", "3", "--db", db_of(served_folder), "--json")
+    assert code == 0 and without_ids(body) == json.loads(out)
+    assert str(coffee) not in [h["path"] for h in body]
+
+
+def test_uploaded_image_finds_its_indexed_twin(client, served_folder: Path) -> None:
+    data = (served_folder / "coffee.jpg").read_bytes()
+    hits = client.post("/api/search/image", params={"k": 2}, content=data, headers={"content-type": "image/jpeg"})
+    assert hits.status_code == 200
+    top = hits.json()[0]
+    assert top["path"] == str(served_folder / "coffee.jpg") and top["score"] == pytest.approx(1.0, abs=2e-3)
+
+
+def test_ask_upload_and_indexed_give_the_cli_answer(client, served_folder: Path, tiny_clip_dir: Path) -> None:
+    image = served_folder / "sub" / "chelsea.png"
+    query = "a photo of a cat"
+    indexed = client.post("/api/ask", json={"id": image_id(str(image)), "query": query}).json()
+    code, out = cli("ask", image, query, "--model", tiny_clip_dir, "--json")
+    assert code == 0 and indexed == json.loads(out)
+    uploaded = client.post("/api/ask/image", params={"query": query}, content=image.read_bytes()).json()
+    assert uploaded["image"] == "<image>"
+    assert {**uploaded, "image": indexed["image"]} == indexed
+
+
+def test_classify_equals_the_cli(client, served_folder: Path, tiny_clip_dir: Path) -> None:
+    paths = [served_folder / "coffee.jpg", served_folder / "sub" / "chelsea.png"]
+    body = client.post("/api/classify", json={"ids": [image_id(str(p)) for p in paths], "labels": "cat,coffee"}).json()
+    code, out = cli("classify", *paths, "--labels", "cat,coffee", "--model", tiny_clip_dir, "--json")
+    assert code == 0 and body == json.loads(out)
+    upload = client.post("/api/classify/image", params={"labels": "cat,coffee"}, content=paths[0].read_bytes())
+    assert upload.json()[0]["scores"] == pytest.approx(body[0]["scores"], abs=1e-5)
+
+
+def test_duplicates_equal_the_cli(client, served_folder: Path) -> None:
+    body = client.get("/api/duplicates", params={"threshold": 0.9}).json()
+    code, out = cli("duplicates", "--threshold", "0.9", "--db", db_of(served_folder), "--json")
+    assert code == 0
+    assert [{k: v for k, v in g.items() if k != "ids"} for g in body] == json.loads(out)
+    assert any(str(served_folder / "coffee-small.png") in g["paths"] for g in body)
+    assert all(g["ids"] == [image_id(p) for p in g["paths"]] for g in body)
+
+
+def test_thumbnails_are_made_once_and_cached(client, served_folder: Path) -> None:
+    ident = image_id(str(served_folder / "astronaut.jpg"))
+    first = client.get(f"/api/images/{ident}/thumbnail")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+    thumb = Image.open(io.BytesIO(first.content))
+    assert max(thumb.size) == 256
+    cache = served_folder / ".clipaware.db.thumbnails"
+    cached = list(cache.rglob("*.jpg"))
+    assert len(cached) == 1 and cached[0].read_bytes() == first.content
+    stamp = cached[0].stat().st_mtime_ns
+    assert client.get(f"/api/images/{ident}/thumbnail").content == first.content
+    assert cached[0].stat().st_mtime_ns == stamp  # served from the cache, not made again
+
+
+def test_original_files_and_formats_browsers_cannot_show(client, served_folder: Path) -> None:
+    jpg = client.get(f"/api/images/{image_id(str(served_folder / 'coffee.jpg'))}/file")
+    assert jpg.headers["content-type"] == "image/jpeg"
+    assert jpg.content == (served_folder / "coffee.jpg").read_bytes()
+    ppm = client.get(f"/api/images/{image_id(str(served_folder / 'rocket.ppm'))}/file")
+    assert ppm.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(ppm.content)).size == Image.open(served_folder / "rocket.ppm").size
+
+
+def test_an_index_run_adds_new_files_and_reports_progress(client, served_folder: Path) -> None:
+    from skimage import data
+
+    Image.fromarray(data.horse().astype(np.uint8) * 255).convert("RGB").save(served_folder / "horse.png")
+    started = client.post("/api/index")
+    assert started.status_code == 202 and started.json()["running"] is True
+    deadline = time.monotonic() + 120
+    while (state := client.get("/api/index").json())["running"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state["error"] is None and state["report"]["added"] == 1 and state["done"] == state["total"] == 1
+    assert {s["path"] for s in state["report"]["skipped"]} == {str(served_folder / "broken.jpg")}
+    assert client.get("/api/status").json()["images"] == 7
+    horse = image_id(str(served_folder / "horse.png"))
+    assert client.get(f"/api/images/{horse}/thumbnail").status_code == 200
+    hits = client.post("/api/similar", json={"id": horse, "k": 10}).json()
+    assert len(hits) == 6
