@@ -137,7 +137,11 @@ class ClassifyRequest(BaseModel):
 # -------------------------------------------------------------------------------------------- the state
 @dataclasses.dataclass
 class Service:
-    """What the routes share: the library, the gates to files and work, index runs."""
+    """What the routes share: the library, the gates to files and work, index runs.
+
+    ``library`` is the handle the model queue's thread opened for itself (SQLite connections belong to
+    the thread that opens them); it shares the caller's loaded model.
+    """
 
     library: Any
     catalog: ImageCatalog
@@ -189,7 +193,8 @@ def _default_index_run(library: Any) -> Any:
     from clipaware.tasks.indexing import index_paths
 
     def run(roots: Sequence[Path], progress: Any) -> Any:
-        return index_paths(list(roots), db=library.location, progress=progress)
+        with library.reopen() as own:  # this thread's own store connection, the same warm model
+            return index_paths(own, list(roots), progress=progress)
 
     return run
 
@@ -238,20 +243,25 @@ def create_app(
 
     def index_done() -> None:
         with contextlib.suppress(Exception):
-            models.submit(lambda: catalog.refresh(library.store, force=True))
+            models.submit(lambda: catalog.refresh(state.library.store, force=True))
 
     runs = IndexRuns(catalog.roots, index_run or _default_index_run(library), index_done)
     state = Service(library, catalog, models, images, Thumbnails(Path(thumbnails)), runs, detector)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.library = await models.run(library.reopen)
         await models.run(state.refresh_catalog)
-        yield
-        runs.stop()
-        models.shutdown()
-        images.shutdown()
-        if temporary:
-            shutil.rmtree(temporary, ignore_errors=True)
+        try:
+            yield
+        finally:
+            runs.stop()
+            models.submit(state.library.close)
+            state.library = library
+            models.shutdown()
+            images.shutdown()
+            if temporary:
+                shutil.rmtree(temporary, ignore_errors=True)
 
     app = FastAPI(
         title="clipaware",
@@ -335,7 +345,6 @@ def _errors(app: FastAPI) -> None:
 
 # -------------------------------------------------------------------------------------------- the routes
 def _routes(app: FastAPI, s: Service) -> None:
-    lib = s.library
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -349,12 +358,12 @@ def _routes(app: FastAPI, s: Service) -> None:
     @app.get("/api/status", tags=["service"])
     async def status() -> dict[str, Any]:
         """The opened library: where, which model, how many images, the roots, and the index run."""
-        count = await s.model_queue.run(lambda: len(lib.store))
+        count = await s.model_queue.run(lambda: len(s.library.store))
         return {
             "version": __version__,
-            "db": lib.location,
-            "model": lib.model_name,
-            "model_loaded": bool(getattr(lib, "model_loaded", True)),
+            "db": s.library.location,
+            "model": s.library.model_name,
+            "model_loaded": s.library.model_loaded,
             "images": count,
             "roots": [str(r) for r in s.catalog.roots],
             "index": s.runs.status(),
@@ -374,16 +383,18 @@ def _routes(app: FastAPI, s: Service) -> None:
         if req.routed:
             from clipaware.tasks.routed import routed_search
 
-            kit = lib.toolkit(detector=s.detector_for(req.detector))
+            kit = s.library.toolkit(detector=s.detector_for(req.detector))
             result = await s.model_queue.run(
-                routed_search, lib, req.text, k=req.k, candidates=req.candidates, kit=kit, filters=filters,
+                routed_search, s.library, req.text, k=req.k, candidates=req.candidates, kit=kit, filters=filters,
                 exact=req.exact or None,
             )  # fmt: skip
             body = result.to_dict()
             return {**body, "hits": with_ids(body["hits"])}
         from clipaware.tasks.search import search
 
-        hits = await s.model_queue.run(search, lib, text=req.text, k=req.k, filters=filters, exact=req.exact or None)
+        hits = await s.model_queue.run(
+            search, s.library, text=req.text, k=req.k, filters=filters, exact=req.exact or None
+        )
         return with_ids([h.to_dict() for h in hits])
 
     @app.post("/api/search/image", tags=["search"], openapi_extra=IMAGE_BODY)
@@ -397,7 +408,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         image = await s.image_queue.run(decode_upload, await request.body())
         filters = FilterFields(glob=glob).build()
-        hits = await s.model_queue.run(search, lib, image=image, k=k, filters=filters)
+        hits = await s.model_queue.run(search, s.library, image=image, k=k, filters=filters)
         return with_ids([h.to_dict() for h in hits])
 
     @app.post("/api/similar", tags=["search"])
@@ -406,7 +417,9 @@ def _routes(app: FastAPI, s: Service) -> None:
         from clipaware.tasks.search import similar as similar_task
 
         path = await s.indexed_path(req.id)
-        hits = await s.model_queue.run(similar_task, lib, path, k=req.k, filters=req.build(), exact=req.exact or None)
+        hits = await s.model_queue.run(
+            similar_task, s.library, path, k=req.k, filters=req.build(), exact=req.exact or None
+        )
         return with_ids([h.to_dict() for h in hits])
 
     @app.post("/api/ask", tags=["ask"])
@@ -415,7 +428,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         from clipaware.tasks.ask import ask
 
         path = await s.indexed_path(req.id)
-        kit = lib.toolkit(detector=s.detector_for(req.detector))
+        kit = s.library.toolkit(detector=s.detector_for(req.detector))
         answer = await s.model_queue.run(ask, path, req.query, kit=kit)
         return answer.to_dict()
 
@@ -429,7 +442,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         from clipaware.tasks.ask import ask
 
         image = await s.image_queue.run(decode_upload, await request.body())
-        kit = lib.toolkit(detector=s.detector_for(detector))
+        kit = s.library.toolkit(detector=s.detector_for(detector))
         answer = await s.model_queue.run(ask, image, query, kit=kit)
         return answer.to_dict()
 
@@ -440,7 +453,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         paths = [await s.indexed_path(ident) for ident in req.ids]
         labels = parse_labels(req.labels)
-        result = await s.model_queue.run(lambda: classify(lib.model, paths, labels, multi_label=req.multi_label))
+        result = await s.model_queue.run(lambda: classify(s.library.model, paths, labels, multi_label=req.multi_label))
         return result.to_dict()
 
     @app.post("/api/classify/image", tags=["ask"], openapi_extra=IMAGE_BODY)
@@ -454,7 +467,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         image = await s.image_queue.run(decode_upload, await request.body())
         names = parse_labels(labels)
-        result = await s.model_queue.run(lambda: classify(lib.model, [image], names, multi_label=multi_label))
+        result = await s.model_queue.run(lambda: classify(s.library.model, [image], names, multi_label=multi_label))
         return result.to_dict()
 
     @app.get("/api/duplicates", tags=["search"])
@@ -462,7 +475,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         """``clipaware duplicates --json``, each group with the ids of its paths."""
         from clipaware.tasks.duplicates import find_duplicates
 
-        groups = await s.model_queue.run(find_duplicates, lib, threshold)
+        groups = await s.model_queue.run(find_duplicates, s.library, threshold)
         return [{**g.to_dict(), "ids": [image_id(p) for p in g.paths]} for g in groups]
 
     @app.get("/api/index", tags=["index"])

@@ -157,8 +157,7 @@ def guarded(tmp_path: Path, tiny_clip_dir: Path) -> Iterator[tuple[object, Path,
     root = write_photos(tmp_path / "photos")
     os.symlink(outside / "secret.png", root / "link.png")
     os.symlink(outside / "inner", root / "linked-folder")
-    code, out = cli("index", root, "--model", tiny_clip_dir, "--json")
-    assert code == 0
+    assert cli("index", root, "--model", tiny_clip_dir, "--json")[0] == 0
     library = Library.open(root / ".clipaware.db")
     yield library, root, outside
     library.close()
