@@ -13,10 +13,11 @@ from collections import Counter
 
 import numpy as np
 
+from clipaware.cli.output import format_accuracy
 from clipaware.models.clip import ClipModel
 from clipaware.models.detect import ShapeDetector
 from clipaware.world import SHAPES_CLIP_PATH
-from clipaware.world.evaluate import evaluate_shapes, format_accuracy
+from clipaware.world.evaluate import evaluate_shapes
 from clipaware.world.scenes import COLOURS, SHAPES, ObjectSpec, generate_scenes, make_scene
 
 

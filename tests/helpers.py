@@ -28,3 +28,19 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
         main()
     captured = capsys.readouterr()
     return int(info.value.code or 0), captured.out, captured.err
+
+
+def index_folder(paths, *, db=None, model: str | None = None, **options):
+    """``index_paths`` as ``clipaware index`` runs it: one library opened for the run, then closed.
+
+    ``model`` defaults to ``CLIPAWARE_MODEL``, read here as the CLI's ``--model`` option reads it, so tests
+    that set the variable index with the model they name.
+    """
+    import os
+
+    from clipaware.library import Library
+    from clipaware.tasks.indexing import default_db_for, index_paths
+
+    location = db if db is not None else default_db_for(paths)
+    with Library.open(location, model=model or os.environ.get("CLIPAWARE_MODEL"), create=True) as library:
+        return index_paths(library, paths, **options)

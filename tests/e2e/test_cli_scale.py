@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clipaware.cli import _ray_flag, main
+from clipaware.cli import main
+from clipaware.cli.options import expand_ray_flag as _ray_flag
 
 
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: object) -> tuple[int, str, str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tests.helpers import index_folder as index_paths
 
 from clipaware.index.sqlite import ImageIndex
-from clipaware.tasks.indexing import index_paths
 
 
 def test_search_while_indexing(tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,12 +14,13 @@ import pytest
 from PIL import Image
 from skimage import data
 from tests.conftest import BAD_FILES
+from tests.helpers import index_folder as index_paths
 
 import clipaware.tasks.indexing as indexing
 from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageError
 from clipaware.index.sqlite import DEFAULT_DB_NAME, SCHEMA_VERSION, ImageIndex
+from clipaware.library import Library
 from clipaware.models.clip import ClipModel
-from clipaware.tasks.indexing import index_paths
 from clipaware.tasks.search import search, similar
 
 GOOD = {"astronaut.jpg", "coffee.jpg", "sub/chelsea.png", "sub/camera.png"}
@@ -242,20 +243,20 @@ def test_batch_size_does_not_change_stored_vectors(photo_folder: Path, model_env
 
 def test_each_image_is_its_own_top_hit(photo_folder: Path, model_env: Path) -> None:
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index:
+    with Library.open(db) as library:
         for rel in GOOD:
             path = photo_folder / rel
-            hits = search(index, image=path, k=2)
+            hits = search(library, image=path, k=2)
             assert hits[0].path == str(path) and hits[0].score == pytest.approx(1.0, abs=1e-5)
-            assert str(path) not in [h.path for h in similar(index, path, k=3)]
+            assert str(path) not in [h.path for h in similar(library, path, k=3)]
 
 
 def test_text_search_ranks_by_cosine(photo_folder: Path, model_env: Path) -> None:
     db = index_paths([photo_folder]).db
     model = ClipModel.load(model_env)
-    with ImageIndex.open(db) as index:
-        hits = search(index, text="a photo of a cat.", k=10)
-        paths, matrix = index.matrix()
+    with Library.open(db) as library:
+        hits = search(library, text="a photo of a cat.", k=10)
+        paths, matrix = library.store.matrix()
     expected = matrix @ model.encode_texts(["a photo of a cat."])[0]
     assert [h.path for h in hits] == [paths[i] for i in np.argsort(-expected)]
     assert [h.score for h in hits] == pytest.approx(sorted(expected, reverse=True), abs=1e-5)
@@ -263,8 +264,8 @@ def test_text_search_ranks_by_cosine(photo_folder: Path, model_env: Path) -> Non
 
 def test_a_query_with_another_model_is_refused(photo_folder: Path, model_env: Path, tiny_siglip_dir: Path) -> None:
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index, pytest.raises(ModelMismatchError, match="was built with model"):
-        search(index, text="a cat", model=str(tiny_siglip_dir))
+    with pytest.raises(ModelMismatchError, match="was built with model"):
+        Library.open(db, model=str(tiny_siglip_dir))
     with pytest.raises(ModelMismatchError):
         index_paths([photo_folder], model=str(tiny_siglip_dir))
 
@@ -282,8 +283,8 @@ def test_bad_requests_are_clear_errors(photo_folder: Path, model_env: Path, tmp_
     with pytest.raises(IndexUnavailableError, match="not a clipaware index"):
         ImageIndex.open(other)
     db = index_paths([photo_folder]).db
-    with ImageIndex.open(db) as index, pytest.raises(UsageError):
-        search(index, text="   ")
+    with Library.open(db) as library, pytest.raises(UsageError):
+        search(library, text="   ")
 
 
 def test_schema_is_versioned_and_a_newer_one_is_refused(photo_folder: Path, model_env: Path) -> None:

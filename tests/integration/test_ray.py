@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tests.helpers import index_folder as index_paths
 
 from clipaware.index.sqlite import ImageIndex
-from clipaware.tasks.indexing import index_paths
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'clipaware[dev]')")
 

@@ -113,27 +113,6 @@ class EvaluationReport:
             "misses": [miss.to_dict() for miss in self.misses],
         }
 
-    def render(self) -> str:
-        """A plain-text table for people."""
-        lines = [f"{'label':<15}{'precision':>10}{'recall':>10}{'f1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
-        for s in self.scores:
-            lines.append(f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
-        lines.append(f"macro-F1: {self.macro_f1:.3f}   queries: {self.n_queries}")
-        lines.append(
-            f"limitation-free queries wrongly flagged: {self.n_clean_flagged}/{self.n_clean} "
-            f"({self.false_flag_share:.1%})"
-        )
-        if self.misses:
-            lines.append(f"misses ({len(self.misses)}):")
-            for miss in self.misses:
-                parts = []
-                if miss.missing:
-                    parts.append("missed " + ",".join(miss.missing))
-                if miss.extra:
-                    parts.append("extra " + ",".join(miss.extra))
-                lines.append(f"  {miss.query!r}: {'; '.join(parts)}")
-        return "\n".join(lines)
-
 
 def read_labelled(path: Path) -> list[tuple[str, tuple[str, ...]]]:
     """Labelled lines of a JSONL file; a clear UsageError names the first bad line."""

@@ -11,17 +11,22 @@ distribution so that "no match" is a possible answer.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clipaware.errors import UsageError
+from clipaware.lazy import Lazy
 from clipaware.models.detect import Detector, ImageInput, as_pil, load_detector
 from clipaware.query import QueryAnalysis, analyze
 from clipaware.query.tokens import singular
 from clipaware.tasks.geometry import RELATIONS, Verdict, frame_region_name, in_frame
 from clipaware.tasks.regions import ObjectRef, find, rivals_of
+
+if TYPE_CHECKING:
+    from clipaware.models.clip import ClipModel
 
 # Relation words the analyzer emits that box geometry reads as one of its own relations.
 RELATION_ALIASES = {"near": "next_to", "beside": "next_to", "on": "on_top_of", "over": "above", "beneath": "under"}
@@ -189,27 +194,33 @@ def _content_words(text: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ execution
 class Toolkit:
-    """The models a query may need, loaded on first use and reused across steps and images."""
+    """The models a query may need, each loaded once and reused across steps and images.
+
+    ``clip`` is a loaded :class:`~clipaware.models.clip.ClipModel`, or a :class:`~clipaware.lazy.Lazy` one
+    (an opened library's, or the one a command will load only if a route needs it). Detectors (by name:
+    ``auto``, ``detr``, ``owlv2``, ``shapes`` or a folder; or a loaded one) and the image-feature model for
+    ``gallery`` are loaded here on first need and owned by the toolkit. Thread-safe.
+    """
 
     def __init__(
         self,
-        clip: Any = None,
+        clip: ClipModel | Lazy[ClipModel],
         detector: str | Detector = "auto",
         gallery: str | Path | None = None,
         feature_model: str | None = None,
     ) -> None:
-        self._clip, self._detector_choice, self.gallery_dir, self.feature_name = clip, detector, gallery, feature_model
+        if isinstance(clip, (str, Path)) or clip is None:
+            raise TypeError("Toolkit takes a loaded ClipModel (or a Lazy one), not a name: load it at the door")
+        self._clip = clip if isinstance(clip, Lazy) else Lazy.of(clip)
+        self._detector_choice, self.gallery_dir, self.feature_name = detector, gallery, feature_model
         self._detectors: dict[str, Detector] = {}
         self._features: Any = None
         self._gallery: Any = None
+        self._lock = threading.RLock()
 
     @property
-    def clip(self) -> Any:
-        from clipaware.models.clip import ClipModel
-
-        if not isinstance(self._clip, ClipModel):
-            self._clip = ClipModel.load(self._clip)
-        return self._clip
+    def clip(self) -> ClipModel:
+        return self._clip.get()
 
     def detector(self, nouns: Sequence[str]) -> Detector:
         if not isinstance(self._detector_choice, str):
@@ -217,9 +228,10 @@ class Toolkit:
         from clipaware.models.detect import choose_detector_name
 
         key = choose_detector_name(nouns) if self._detector_choice == "auto" else self._detector_choice
-        if key not in self._detectors:
-            self._detectors[key] = load_detector(key, nouns)
-        return self._detectors[key]
+        with self._lock:
+            if key not in self._detectors:
+                self._detectors[key] = load_detector(key, nouns)
+            return self._detectors[key]
 
     def detector_name(self, nouns: Sequence[str]) -> str:
         det = self.detector(nouns)
@@ -229,10 +241,11 @@ class Toolkit:
         from clipaware.models.features import FeatureModel
         from clipaware.tasks.identify import build_gallery
 
-        if self._gallery is None:
-            self._features = FeatureModel.load(self.feature_name)
-            self._gallery = build_gallery(self.gallery_dir, self._features)  # type: ignore[arg-type]
-        return self._features, self._gallery
+        with self._lock:
+            if self._gallery is None:
+                self._features = FeatureModel.load(self.feature_name)
+                self._gallery = build_gallery(self.gallery_dir, self._features)  # type: ignore[arg-type]
+            return self._features, self._gallery
 
 
 def _alternatives(ref: ObjectRef) -> list[tuple[str, ...]]:
@@ -367,20 +380,11 @@ def combine(steps: Sequence[RouteAnswer]) -> bool | int | str | None:
     return True
 
 
-def ask(
-    image: ImageInput,
-    query: str,
-    *,
-    kit: Toolkit | None = None,
-    clip: Any = None,
-    detector: str | Detector = "auto",
-    gallery: str | Path | None = None,
-) -> AskAnswer:
-    """Answer ``query`` about ``image`` through the routes its limitations need."""
+def ask(image: ImageInput, query: str, *, kit: Toolkit) -> AskAnswer:
+    """Answer ``query`` about ``image`` through the routes its limitations need, with ``kit``'s models."""
     analysis = analyze(query)
     if not analysis.query.strip():
         raise UsageError("the question is empty")
-    kit = kit or Toolkit(clip=clip, detector=detector, gallery=gallery)
     pil = as_pil(image)
     steps = tuple(run_step(step, pil, kit) for step in plan(analysis))
     notes = tuple(w for w in analysis.parse.warnings)

@@ -154,11 +154,13 @@ def diagnose(
     image: ImageInput,
     query: str,
     *,
-    kit: Toolkit | None = None,
+    kit: Toolkit,
     out: str | Path | None = None,
 ) -> Diagnosis:
-    """All the evidence for why CLIP scored ``query`` on ``image`` as it did; a picture when ``out`` is given."""
-    kit = kit or Toolkit()
+    """All the evidence for why CLIP scored ``query`` on ``image`` as it did; a picture when ``out`` is given.
+
+    ``kit`` holds the models (its CLIP is the one diagnosed); see :class:`~clipaware.tasks.ask.Toolkit`.
+    """
     pil = as_pil(image)
     analysis = analyze(query)
     routed = ask(pil, query, kit=kit)

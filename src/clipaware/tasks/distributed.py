@@ -89,6 +89,8 @@ def embed_on_ray(
     pending: Sequence[_HasPath],
     model_name: str,
     *,
+    runtime: str | None = None,
+    precision: str | None = None,
     address: str = "local",
     batch_size: int = 32,
     workers: int | None = None,
@@ -101,7 +103,7 @@ def embed_on_ray(
 
     from clipaware.models.runtime import resolve_choice
 
-    engine = resolve_choice()  # --runtime/--precision, environment or CPU default, as the local path uses
+    engine = resolve_choice(runtime, precision)  # the library's engine, as the local path uses
     started = False
     if not ray.is_initialized():
         if address in ("", "local"):

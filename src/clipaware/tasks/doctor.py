@@ -49,7 +49,7 @@ def _free_disk(path: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
-def _default_model_check(name: str) -> Check:
+def _default_model_check(name: str, runtime: str | None, precision: str | None) -> Check:
     """Load the default model from local files only and embed one image and one text with it."""
     from PIL import Image
 
@@ -58,7 +58,7 @@ def _default_model_check(name: str) -> Check:
 
     try:
         model_folder(name, allow_download=False)
-        model = ClipModel.load(name)
+        model = ClipModel.load(name, runtime=runtime, precision=precision)
         img = model.encode_images([Image.new("RGB", (model.image_size, model.image_size), (128, 128, 128))])
         txt = model.encode_texts(["a photo of a cat."])
         engine = model.engine.label
@@ -73,12 +73,12 @@ def _default_model_check(name: str) -> Check:
         return Check("default model", False, str(exc), required=True)
 
 
-def _runtime_check() -> Check:
-    """Which engine embeddings will use here, and why (the CPU's default unless the environment says)."""
+def _runtime_check(runtime: str | None, precision: str | None) -> Check:
+    """Which engine embeddings will use here, and why (the CPU's default unless asked for another)."""
     from clipaware.models.runtime import default_choice, resolve_choice
 
     try:
-        choice = resolve_choice()
+        choice = resolve_choice(runtime, precision)
     except ClipawareError as exc:
         return Check("runtime", False, str(exc), required=True)
     default = default_choice()
@@ -94,8 +94,12 @@ def _runtime_check() -> Check:
     return Check("runtime", True, detail)
 
 
-def run_doctor() -> DoctorReport:
-    """Run every check (no network: only what is already on this machine counts)."""
+def run_doctor(model: str | None = None, runtime: str | None = None, precision: str | None = None) -> DoctorReport:
+    """Run every check (no network: only what is already on this machine counts).
+
+    ``model`` (default: the registry's default), ``runtime`` and ``precision`` are what the commands will
+    use, as the CLI's ``--model`` / ``--runtime`` / ``--precision`` (or their environment variables) say.
+    """
     import torch
     import transformers
 
@@ -111,7 +115,7 @@ def run_doctor() -> DoctorReport:
     capability = torch.backends.cpu.get_cpu_capability()
     have = ", ".join(k for k, v in features.items() if v) or "none of " + ", ".join(CPU_FEATURES)
     checks.append(Check("cpu features", True, f"{have}; torch kernels: {capability}"))
-    checks.append(_runtime_check())
+    checks.append(_runtime_check(runtime, precision))
     cache = cache_dir()
     free_gb = _free_disk(cache) / 1e9
     checks.append(Check("model cache", free_gb > 2.0, f"{cache} ({free_gb:.1f} GB free)"))
@@ -120,5 +124,5 @@ def run_doctor() -> DoctorReport:
     checks.append(
         Check("cached models", True, ", ".join(cached) if cached else "none of the registry models are cached")
     )
-    checks.append(_default_model_check(default_model_name()))
+    checks.append(_default_model_check(model or default_model_name(), runtime, precision))
     return DoctorReport(tuple(checks))

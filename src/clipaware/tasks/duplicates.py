@@ -10,11 +10,14 @@ blockwise so memory stays at one block of the similarity matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from clipaware.errors import UsageError
-from clipaware.index.sqlite import ImageIndex
+
+if TYPE_CHECKING:
+    from clipaware.library import Library
 
 DEFAULT_THRESHOLD = 0.95
 
@@ -70,7 +73,7 @@ def duplicate_groups(matrix: np.ndarray, paths: list[str], threshold: float) -> 
     return sorted(groups, key=lambda g: (-len(g.paths), g.paths))
 
 
-def find_duplicates(index: ImageIndex, threshold: float = DEFAULT_THRESHOLD) -> list[DuplicateGroup]:
-    """Near-duplicate groups among all indexed images."""
-    paths, matrix = index.matrix()
+def find_duplicates(library: Library, threshold: float = DEFAULT_THRESHOLD) -> list[DuplicateGroup]:
+    """Near-duplicate groups among all indexed images (stored vectors only: no model is loaded)."""
+    paths, matrix = library.store.matrix()
     return duplicate_groups(matrix, paths, threshold)

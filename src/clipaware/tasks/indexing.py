@@ -16,10 +16,10 @@ file order and does every write, so the index ends up exactly as a serial loop w
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,14 +28,14 @@ from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_fi
 from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
 from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
-from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
-from clipaware.models.clip import ClipModel
-from clipaware.models.hub import canonical_model_name
-from clipaware.models.registry import MODEL_ENV, resolve_model_name
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
 from clipaware.tasks.results import Skipped
+
+if TYPE_CHECKING:
+    from clipaware.library import Library
+    from clipaware.models.clip import ClipModel
 
 
 @dataclass(frozen=True)
@@ -125,43 +125,6 @@ class _Reader:
         )
 
 
-class _Writer:
-    """Opens the model and the index on first need, so an unchanged re-index never loads a model.
-
-    ``model`` is thread-safe: the first decoding worker that needs the model loads it while the others
-    wait, and a failed load is raised again rather than retried by every waiting worker.
-    """
-
-    def __init__(self, store: StoreSpec, model_name: str, index: VectorStore | None) -> None:
-        self.store, self.model_name, self._index = store, model_name, index
-        self._model: ClipModel | None = None
-        self._load_error: Exception | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def model(self) -> ClipModel:
-        with self._lock:
-            if self._load_error is not None:
-                raise self._load_error
-            if self._model is None:
-                try:
-                    self._model = ClipModel.load(self.model_name)
-                except Exception as exc:
-                    self._load_error = exc
-                    raise
-            return self._model
-
-    @property
-    def index(self) -> VectorStore:
-        if self._index is None:
-            self._index = create_store(self.store, self.model_name, self.model.embedding_dim)
-        return self._index
-
-    @property
-    def opened(self) -> VectorStore | None:
-        return self._index
-
-
 def default_db_for(paths: Sequence[str | Path]) -> Path:
     """``.clipaware.db`` in the first indexed folder (the folder of the first file, if it is a file)."""
     first = Path(paths[0]).expanduser().resolve()
@@ -184,21 +147,21 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
 
 
 def index_paths(
+    library: Library,
     paths: Sequence[str | Path],
     *,
-    db: str | Path | None = None,
-    model: str | None = None,
     batch_size: int | None = None,
     progress: Report | None = None,
     ray: str | None = None,
 ) -> IndexReport:
-    """Bring the index at ``db`` up to date with the images under ``paths``.
+    """Bring ``library`` (opened with ``create=True``) up to date with the images under ``paths``.
 
-    ``db`` is an SQLite file or any store name (``milvus://HOST:PORT``, ``milvus-lite:FILE``; see
-    :mod:`clipaware.index.store`). ``model`` (or ``CLIPAWARE_MODEL``) must match the model an existing
-    index was built with. ``progress(done, total)`` is called as changed files are read and embedded.
-    ``ray`` (a Ray address, or ``"local"`` to start one here) decodes and embeds on a Ray cluster
-    instead of in this process; everything else (what to embed, what to write) stays the same.
+    The library names the store and the model (an existing index keeps its own; see
+    :meth:`clipaware.library.Library.open`); its model is loaded only when something must be embedded,
+    and its store created only when something must be written. ``progress(done, total)`` is called as
+    changed files are read and embedded. ``ray`` (a Ray address, or ``"local"`` to start one here)
+    decodes and embeds on a Ray cluster instead of in this process; everything else (what to embed,
+    what to write) stays the same.
     """
     if not paths:
         raise UsageError("give at least one folder or image file to index")
@@ -206,19 +169,11 @@ def index_paths(
     for root, given in zip(roots, paths, strict=True):
         if not root.exists():
             raise UsageError(f"no such file or folder: {given}")
-    spec = StoreSpec.parse(db if db else default_db_for(paths))
+    spec = library.spec
     db_path = Path(spec.target)
     own_files = {db_path.with_name(db_path.name + s) for s in ("", "-wal", "-shm", "-journal", ".ann")}
-
-    requested = model or os.environ.get(MODEL_ENV)
-    blank = spec.is_sqlite and ImageIndex.is_blank(db_path)  # absent, or a first run killed mid-creation
-    existing = open_store(spec) if not blank and spec.exists() else None
-    if existing is not None:
-        if requested:
-            existing.require_model(canonical_model_name(requested))
-        model_name = existing.model_name
-    else:
-        model_name = canonical_model_name(resolve_model_name(requested))
+    existing = library.opened
+    model_name = library.model_name
 
     counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
     skipped: list[Skipped] = []
@@ -254,16 +209,15 @@ def index_paths(
     # decode ahead (2 batches: enough to keep the engine fed, little enough to keep memory flat); this
     # thread writes. The default batch size belongs to the engine, which is not loaded yet, so the
     # look-ahead assumes the largest one. With Ray, decoding is left to the Ray workers.
-    writer = _Writer(spec, model_name, existing)
-    reader = _Reader(known, (lambda: writer.model) if ray is None else None)
+    reader = _Reader(known, (lambda: library.model) if ray is None else None)
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
     batch: list[_Prepared] = []
 
     def flush() -> None:
         if batch and ray is None:
-            vectors = writer.model.embed_pixels(np.stack([p.pixels for p in batch]))
-            writer.index.upsert(
+            vectors = library.model.embed_pixels(np.stack([p.pixels for p in batch]))
+            library.store.upsert(
                 NewEmbedding(p.path, p.size, p.mtime_ns, p.sha256, p.width, p.height, v, p.taken_at)
                 for p, v in zip(batch, vectors, strict=True)
             )
@@ -272,7 +226,7 @@ def index_paths(
             batch.clear()
 
     def stored(sha: str) -> tuple[np.ndarray, int | None, int | None] | None:
-        return writer.opened.same_content(sha) if writer.opened is not None else None
+        return library.opened.same_content(sha) if library.opened is not None else None
 
     ahead = 2 * (batch_size or max(BATCH_SIZES.values()))
     prepared = ordered_map(reader, to_read, workers=default_workers(), ahead=ahead)
@@ -292,28 +246,35 @@ def index_paths(
                     stale.append(key)  # its old vector no longer describes the file
                 continue
             if read.touched:
-                writer.index.touch(key, size, mtime_ns)
+                library.store.touch(key, size, mtime_ns)
                 counts["unchanged"] += 1
                 continue
             if same is not None:  # moved or copied file: same bytes, same vector
                 vector, width, height = same
                 row = NewEmbedding(key, size, mtime_ns, read.sha256, width, height, vector, read.taken_at)
-                writer.index.upsert([row])
+                library.store.upsert([row])
                 counts["updated" if key in known else "added"] += 1
                 continue
         finally:
             if progress:
                 progress(done, len(to_read))
         batch.append(read)
-        if ray is None and len(batch) >= (batch_size or writer.model.batch_size):  # engine's size by default
+        if ray is None and len(batch) >= (batch_size or library.model.batch_size):  # engine's size by default
             flush()
     flush()
     if ray is not None and batch:  # one Ray Data pipeline over everything left to embed
         from clipaware.tasks.distributed import embed_on_ray
 
         pending = {p.path: p for p in batch}
-        for rows, failures in embed_on_ray(batch, writer.model_name, address=ray, batch_size=batch_size or 32):
-            writer.index.upsert(
+        for rows, failures in embed_on_ray(
+            batch,
+            library.model_name,
+            runtime=library.runtime,
+            precision=library.precision,
+            address=ray,
+            batch_size=batch_size or 32,
+        ):
+            library.store.upsert(
                 NewEmbedding(
                     r.path,
                     pending[r.path].size,
@@ -337,8 +298,8 @@ def index_paths(
 
     # Pass 3: remember the failures; forget what vanished from the indexed folders (other folders stay).
     if new_skips:
-        writer.index.record_skips(new_skips)
-    index = writer.opened
+        library.store.record_skips(new_skips)
+    index = library.opened
     if index is not None:
         gone = [p for p in known if _under(p, roots) and p not in seen] + stale
         if gone:
@@ -350,6 +311,5 @@ def index_paths(
         ann = None
         if isinstance(index, ImageIndex) and len(index) >= ann_threshold():
             ann = index.ann()[1].to_dict()  # now, so that the next search does not pay for it
-        index.close()
         return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, **counts)
-    return IndexReport(str(db_path) if spec.is_sqlite else str(db), model_name, skipped=tuple(skipped), **counts)
+    return IndexReport(library.location, model_name, skipped=tuple(skipped), **counts)

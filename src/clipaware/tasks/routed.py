@@ -9,15 +9,17 @@ every kept hit carries its evidence. Queries CLIP handles alone are answered by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clipaware.errors import ImageLoadError
 from clipaware.index.filters import Filters
-from clipaware.index.store import VectorStore
 from clipaware.query import analyze
 from clipaware.tasks.ask import Toolkit, ask
 from clipaware.tasks.results import Hit, Skipped
-from clipaware.tasks.search import model_for, search
+from clipaware.tasks.search import search
+
+if TYPE_CHECKING:
+    from clipaware.library import Library
 
 DEFAULT_CANDIDATES = 50
 
@@ -61,20 +63,22 @@ def _kept(answer: Any) -> bool:
 
 
 def routed_search(
-    index: VectorStore,
+    library: Library,
     query: str,
     *,
     k: int = 10,
     candidates: int = DEFAULT_CANDIDATES,
     kit: Toolkit | None = None,
-    model: str | None = None,
     filters: Filters | None = None,
     exact: bool | None = None,
 ) -> RoutedSearch:
-    """Search ``query`` with CLIP, then keep the candidates whose routed answer holds."""
+    """Search ``query`` with CLIP, then keep the candidates whose routed answer holds.
+
+    ``kit`` (default: ``library.toolkit()``) should share the library's CLIP, so it is loaded once.
+    """
     analysis = analyze(query)
-    kit = kit or Toolkit(clip=model_for(index, model))
-    pool: list[Hit] = search(index, text=query, k=max(k, candidates), model=model, filters=filters, exact=exact)
+    kit = kit or library.toolkit()
+    pool: list[Hit] = search(library, text=query, k=max(k, candidates), filters=filters, exact=exact)
     if not analysis.limitations:
         hits = tuple(RoutedHit(h.path, h.score, True, [{"route": "clip"}]) for h in pool[:k])
         return RoutedSearch(analysis.query, ("clip",), len(pool), hits, ())

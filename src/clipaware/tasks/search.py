@@ -4,23 +4,23 @@ Vectors are unit length, so cosine similarity is a dot product. The store decide
 ``k``: the SQLite index scans exactly below a size threshold and asks its ANN above it (re-scoring the
 candidates exactly), Milvus uses its own index; ``exact=True`` forces a full scan. Filters (path glob,
 folder, date taken, mtime, pixel size) are applied inside the search, not after it, so they cost no
-recall. The query is encoded with the model the index was built with, whatever the caller would
-otherwise default to.
+recall. The query is encoded with the opened library's model, which is the one the index was built with.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from clipaware.errors import UsageError
 from clipaware.images import ImageSource
 from clipaware.index.filters import Filters
-from clipaware.index.store import VectorStore
-from clipaware.models.clip import ClipModel
-from clipaware.models.hub import canonical_model_name
 from clipaware.tasks.results import Hit
+
+if TYPE_CHECKING:
+    from clipaware.library import Library
 
 
 def top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -34,15 +34,9 @@ def top_k(matrix: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, floa
     return [(int(i), float(scores[i])) for i in picked]
 
 
-def model_for(index: VectorStore, model: str | None = None) -> ClipModel:
-    """The index's own model; a different explicitly requested one is refused."""
-    if model:
-        index.require_model(canonical_model_name(model))
-    return ClipModel.load(index.model_name)
-
-
-def image_vector(index: VectorStore, image: ImageSource, model: str | None = None) -> np.ndarray:
+def image_vector(library: Library, image: ImageSource) -> np.ndarray:
     """The stored vector of an indexed, unchanged file; otherwise the image is embedded now."""
+    index = library.store
     if isinstance(image, (str, Path)):
         path = Path(image).expanduser().resolve()
         record = index.file_facts(str(path))
@@ -53,16 +47,15 @@ def image_vector(index: VectorStore, image: ImageSource, model: str | None = Non
                 if stored is not None:
                     return stored
         image = path
-    return model_for(index, model).encode_images([image])[0]
+    return library.model.encode_images([image])[0]
 
 
 def search(
-    index: VectorStore,
+    library: Library,
     *,
     text: str | None = None,
     image: ImageSource | None = None,
     k: int = 10,
-    model: str | None = None,
     exclude: frozenset[str] = frozenset(),
     filters: Filters | None = None,
     exact: bool | None = None,
@@ -75,22 +68,21 @@ def search(
     if text is not None:
         if not text.strip():
             raise UsageError("the search text is empty")
-        query = model_for(index, model).encode_texts([text])[0]
+        query = library.model.encode_texts([text])[0]
     else:
-        query = image_vector(index, image, model)  # type: ignore[arg-type]
-    hits = index.search(query, k + len(exclude), filters, exact=exact)
+        query = image_vector(library, image)  # type: ignore[arg-type]
+    hits = library.store.search(query, k + len(exclude), filters, exact=exact)
     return [Hit(p, s) for p, s in hits if p not in exclude][:k]
 
 
 def similar(
-    index: VectorStore,
+    library: Library,
     image: str | Path,
     *,
     k: int = 10,
-    model: str | None = None,
     filters: Filters | None = None,
     exact: bool | None = None,
 ) -> list[Hit]:
     """Images most like ``image``, the image itself left out."""
     path = str(Path(image).expanduser().resolve())
-    return search(index, image=image, k=k, model=model, exclude=frozenset({path}), filters=filters, exact=exact)
+    return search(library, image=image, k=k, exclude=frozenset({path}), filters=filters, exact=exact)

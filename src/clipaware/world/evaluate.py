@@ -103,14 +103,6 @@ class EvalReport:
         }
 
 
-def format_accuracy(accuracy: Accuracy | None) -> str:
-    """``0.62 [0.55–0.69]`` for people; "not available" when the column was not measured."""
-    if accuracy is None:
-        return "not available"
-    lo, hi = accuracy.interval
-    return f"{accuracy.value:.2f} [{lo:.2f}–{hi:.2f}]"
-
-
 def clip_only_answers(probes: Sequence[Probe], clip: Any) -> list[int]:
     """Answer each probe by CLIP similarity alone, the way a CLIP user would.
 

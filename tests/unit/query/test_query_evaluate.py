@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from clipaware.cli.output import render_analyzer_scores
 from clipaware.errors import UsageError
 from clipaware.query.evaluate import evaluate, read_labelled
 
@@ -29,7 +30,7 @@ def test_scores_count_hits_misses_and_false_alarms() -> None:
     assert {miss.query for miss in report.misses} == {"a red car", "a beach with no people"}
     data = report.to_dict()
     assert data["false_flag_share"] == 0.5 and len(data["labels"]) == 5
-    assert "misses (2)" in report.render()
+    assert "misses (2)" in render_analyzer_scores(report)
 
 
 def test_read_labelled_rejects_bad_lines(tmp_path: Path) -> None:

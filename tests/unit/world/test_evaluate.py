@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from clipaware.cli.output import format_accuracy
 from clipaware.world.evaluate import (
     Accuracy,
     clip_only_answers,
     evaluate_probes,
-    format_accuracy,
     wilson_interval,
 )
 from clipaware.world.probes import Probe, make_probes

@@ -1,0 +1,5 @@
+"""``python -m clipaware.cli``: the same as the ``clipaware`` console script."""
+
+from clipaware.cli import main
+
+main()

@@ -1,0 +1,306 @@
+"""The one presenter: every result the CLI shows goes through here, as rich text for people or JSON.
+
+Tasks return frozen dataclasses with ``to_dict()``; this module turns them into lines (as llm's
+``cli.py`` prints what its library returns). User text (paths, queries, labels, reasons) is always
+printed literally: it goes through :func:`lit` inside markup, or is printed with ``markup=False``, so
+``[bold]`` in a file name is shown, never interpreted.
+
+Imports stay light (rich only, results by duck type) so ``--help`` and ``check`` never import torch.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def lit(text: object) -> str:
+    """User text made safe to embed in rich markup: shown exactly as it is."""
+    return escape(str(text))
+
+
+def emit_json(payload: Any) -> None:
+    """Print one JSON document on stdout (what ``--json`` promises programs)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_json_line(payload: Any) -> None:
+    """One JSON value per line (JSONL), for streams of results."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+
+
+def error(message: object) -> None:
+    """The one-line failure every command ends with when it cannot go on."""
+    err.print(f"[bold red]error:[/] {lit(message)}")
+
+
+def interrupted() -> None:
+    err.print("interrupted")
+
+
+def version(number: str) -> None:
+    out.print(f"clipaware {number}", markup=False)
+
+
+def skipped(items: Iterable[Any]) -> None:
+    """Files a command left out, each with its reason, on stderr."""
+    for item in items:
+        err.print(f"skipped {item.path}: {item.reason}", markup=False)
+
+
+def say(answer: object) -> str:
+    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
+    if answer is True:
+        return "yes"
+    if answer is False:
+        return "no"
+    return "can't tell" if answer is None else str(answer)
+
+
+# ------------------------------------------------------------------------------------------ library
+def index_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    out.print(
+        f"[bold]{lit(report.db)}[/] ({lit(report.model)}): [green]{report.added} added[/], {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged, "
+        f"[{'yellow' if report.skipped else 'default'}]{len(report.skipped)} skipped[/]"
+    )
+    for item in report.skipped:
+        out.print(f"  [yellow]skipped[/] {lit(item.path)}: {lit(item.reason)}")
+
+
+def hits(found: list[Any], as_json: bool, title: str) -> None:
+    """Ranked hits: plain lines, so paths are never truncated and stay greppable."""
+    if as_json:
+        emit_json([h.to_dict() for h in found])
+        return
+    if not found:
+        out.print("no results (is the index empty?)")
+        return
+    out.print(f"[bold]{lit(title)}[/]")
+    for rank, hit in enumerate(found, 1):
+        out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}", markup=False)
+
+
+def routed_hits(result: Any, text: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(
+        f"[bold]{lit(repr(text))}[/] routes: {lit(', '.join(result.routes))}; {result.examined} candidates checked"
+    )
+    for rank, hit in enumerate(result.hits, 1):
+        out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}  answer={hit.answer}", markup=False)
+    if not result.hits:
+        out.print("no candidate passed the routed check")
+    skipped(result.skipped)
+
+
+def duplicate_groups(groups: list[Any], threshold: float, as_json: bool) -> None:
+    if as_json:
+        emit_json([g.to_dict() for g in groups])
+        return
+    if not groups:
+        out.print(f"no near-duplicates at threshold {threshold}")
+    for number, group in enumerate(groups, 1):
+        out.print(f"[bold]group {number}[/] ({len(group.paths)} images, min similarity {group.min_score:.3f})")
+        for path in group.paths:
+            out.print(f"  {path}", markup=False)
+
+
+def classification(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    kind = "independent probabilities" if result.multi_label else "probabilities summing to 1"
+    for scores in result.results:
+        ranked = sorted(scores.scores.items(), key=lambda kv: -kv[1])
+        out.print(f"[bold]{lit(scores.image)}[/]: {lit(scores.best)}  [dim]({kind})[/]")
+        for label, prob in ranked:
+            out.print(f"  {prob:6.1%}  {label}", markup=False)
+    skipped(result.skipped)
+
+
+# -------------------------------------------------------------------------------------- ask, diagnose
+def ask_answer(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"[bold]{lit(result.query)}[/] → [bold cyan]{lit(say(result.answer))}[/]")
+    for step in result.steps:
+        reason = step.evidence.get("reason", "")
+        models = f" [dim]({lit(', '.join(step.models))})[/]" if step.models else ""
+        line = f"  {lit(step.route)}: {lit(repr(step.text))} → {lit(say(step.answer))}{models}"
+        out.print(line + (f" — {lit(reason)}" if reason else ""))
+    for note in result.notes:
+        out.print(f"  [yellow]note[/]: {lit(note)}")
+
+
+def diagnosis(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    c = result.clip
+    out.print(f"[bold]{lit(result.query)}[/] on {lit(result.image)}")
+    out.print(
+        f"  CLIP similarity {c.similarity:.3f}: {lit(c.verdict)} "
+        f"(z = {c.z:+.1f}, p = {c.probability:.2f} against unrelated captions)"
+    )
+    for probe in result.probes:
+        flag = "[red]CLIP cannot tell[/]" if probe.indistinct else "distinct"
+        out.print(f"  probe {probe.kind}: {lit(repr(probe.text))} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
+    kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
+    out.print(f"  analyzer: {lit(kinds or 'CLIP is appropriate')}")
+    routes = ", ".join(s.route for s in result.routed.steps)
+    out.print(f"  routed answer: {lit(say(result.routed.answer))} via {lit(routes)}")
+    out.print(f"  {lit(result.explanation)}")
+    if result.picture:
+        out.print(f"  picture: {lit(result.picture)}")
+
+
+# ------------------------------------------------------------------------------------ models, doctor
+def model_guide(entries: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json([e.to_dict() for e in entries])
+        return
+    table = Table(show_edge=False, show_lines=True)
+    for col in ("model", "family", "dims", "GFLOPs/img", "good at", "bad at", "cached"):
+        table.add_column(col)
+    for e in entries:
+        name = lit(e.spec.name) + (" [bold](default)[/]" if e.default else "")
+        dims = str(e.spec.embedding_dim or "-")
+        cached = "[green]yes[/]" if e.cached else "no"
+        table.add_row(
+            name, lit(e.spec.family), dims, f"{e.spec.gflops:g}", lit(e.spec.good_at), lit(e.spec.bad_at), cached
+        )
+    out.print(table)
+
+
+def pulled(name: str, folder: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"model": name, "path": str(folder)})
+    else:
+        out.print(f"{name} is ready at {folder}", markup=False)
+
+
+def doctor_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for check in report.checks:
+        mark = "[green]✓[/]" if check.ok else ("[red]✗[/]" if check.required else "[yellow]![/]")
+        out.print(f"{mark} [bold]{lit(check.name)}[/]: {lit(check.detail)}")
+    out.print("[green]ready[/]" if report.ok else "[red]not ready[/]: fix the ✗ lines above")
+
+
+# --------------------------------------------------------------------------------------------- check
+CHECK_TITLES = {
+    "counting": "counting (how many)",
+    "fine_grained": "fine-grained identity (people, models, breeds, species, artworks, fonts)",
+    "spatial": "spatial relations and frame positions",
+    "compositional": "attribute / role binding",
+    "negation": "negation and exclusion",
+}
+
+
+def render_analysis(analysis: Any, check_all: bool = False) -> str:
+    """Rich-markup text: a verdict line, then each limitation (or every check with ``check_all``)."""
+    from clipaware.query.analysis import LimitationKind
+
+    lines: list[str] = []
+    query = lit(analysis.query)
+    if analysis.clip_ok:
+        lines.append(f"✅ CLIP is appropriate for: [bold]{query}[/]")
+    else:
+        kinds = ", ".join(kind.value for kind in analysis.kinds)
+        lines.append(f"❌ CLIP is the wrong tool for: [bold]{query}[/]  ({kinds})")
+    by_kind = {limitation.kind: limitation for limitation in analysis.limitations}
+    for kind in LimitationKind:
+        limitation = by_kind.get(kind)
+        if limitation is None:
+            if check_all:
+                lines.append(f"  ✅ pass  {CHECK_TITLES[kind.value]}")
+            continue
+        evidence = ", ".join(f'"{lit(text)}"' for text in limitation.evidence)
+        lines.append(f"  ❌ {'fail  ' if check_all else ''}[bold]{kind.value}[/]: {CHECK_TITLES[kind.value]}")
+        lines.append(f"     evidence:   {evidence}")
+        lines.append(f"     why:        {lit(limitation.explanation)}")
+        lines.append(f"     instead:    {lit(limitation.suggestion)}")
+    for warning in analysis.parse.warnings:
+        lines.append(f"  ⚠ {lit(warning)}")
+    return "\n".join(lines)
+
+
+def analysis(result: Any, as_json: bool, check_all: bool = False) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        out.print(render_analysis(result, check_all=check_all))
+
+
+def render_analyzer_scores(report: Any) -> str:
+    """The analyzer's scores on labelled queries as a plain-text table for people."""
+    lines = [f"{'label':<15}{'precision':>10}{'recall':>10}{'f1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
+    for s in report.scores:
+        lines.append(f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
+    lines.append(f"macro-F1: {report.macro_f1:.3f}   queries: {report.n_queries}")
+    lines.append(
+        f"limitation-free queries wrongly flagged: {report.n_clean_flagged}/{report.n_clean} "
+        f"({report.false_flag_share:.1%})"
+    )
+    if report.misses:
+        lines.append(f"misses ({len(report.misses)}):")
+        for miss in report.misses:
+            parts = []
+            if miss.missing:
+                parts.append("missed " + ",".join(miss.missing))
+            if miss.extra:
+                parts.append("extra " + ",".join(miss.extra))
+            lines.append(f"  {miss.query!r}: {'; '.join(parts)}")
+    return "\n".join(lines)
+
+
+def analyzer_scores(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out.print(render_analyzer_scores(report), markup=False)
+
+
+# ---------------------------------------------------------------------------------------------- eval
+def format_accuracy(accuracy: Any) -> str:
+    """``0.62 [0.55–0.69]`` for people; "not available" when the column was not measured."""
+    if accuracy is None:
+        return "not available"
+    lo, hi = accuracy.interval
+    return f"{accuracy.value:.2f} [{lo:.2f}–{hi:.2f}]"
+
+
+def eval_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    table = Table(title=f"{lit(report.benchmark)} · model {lit(report.model)}", show_edge=False)
+    for column in ("task", "n", "chance", "CLIP-only [95% CI]", "routed [95% CI]"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for row in report.tasks:
+        table.add_row(
+            lit(row.task), str(row.n), f"{row.chance:.2f}", format_accuracy(row.clip_only), format_accuracy(row.routed)
+        )
+    out.print(table)
+    for row in report.tasks:
+        if row.routed is None and row.routed_note:
+            out.print(f"[dim]{lit(row.task)}: routed not available ({lit(row.routed_note)})[/]")
+        if row.skipped:
+            err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)", markup=False)
