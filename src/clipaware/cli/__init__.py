@@ -12,7 +12,16 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from clipaware.cli import ask_cmds, check, classify, eval, library_cmds, models, output  # noqa: F401  (they register)
+from clipaware.cli import (  # noqa: F401  (they register)
+    ask_cmds,
+    check,
+    classify,
+    eval,
+    library_cmds,
+    models,
+    output,
+    serve,
+)
 from clipaware.cli.app import app
 from clipaware.cli.options import expand_ray_flag
 from clipaware.errors import ClipawareError

@@ -304,3 +304,17 @@ def eval_report(report: Any, as_json: bool) -> None:
             out.print(f"[dim]{lit(row.task)}: routed not available ({lit(row.routed_note)})[/]")
         if row.skipped:
             err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)", markup=False)
+
+
+def serving_status(message: str) -> None:
+    """What ``serve`` is doing before it listens (stderr: stdout stays for the address)."""
+    err.print(message, markup=False)
+
+
+def serving(url: str, token: str | None, location: str, roots: Iterable[Any]) -> None:
+    """Where the page is, once the server listens (with the token in the URL the page trades for a cookie)."""
+    out.print(f"clipaware serves {lit(location)}")
+    for root in roots:
+        out.print(f"  images under {lit(root)}")
+    shown = f"{url}?token={token}" if token else url
+    out.print(f"open [bold]{lit(shown)}[/] (API docs at {lit(url)}docs); Ctrl-C stops")
