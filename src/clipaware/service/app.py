@@ -180,13 +180,17 @@ def with_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**row, "id": image_id(row["path"])} for row in rows]
 
 
-def decode_upload(data: bytes) -> Any:
-    """An uploaded image, decoded only through the one safe loader (size and bomb guards included)."""
+def decode_upload(data: bytes, target_size: int | None = None) -> Any:
+    """An uploaded image, decoded only through the one safe loader (size and bomb guards included).
+
+    ``target_size`` is what the task would pass when it reads a file itself (the model's input side for
+    embedding, none for ask's detectors), so an upload and the same file on disk give the same answer.
+    """
     from clipaware.images import decode_image
 
     if not data:
         raise ApiError(400, "bad image", "the request body is empty: send the image bytes as the body")
-    return decode_image(data, "<upload>").image
+    return decode_image(data, "<upload>", target_size).image
 
 
 def _default_index_run(library: Any) -> Any:
@@ -406,7 +410,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         """``clipaware search --image FILE --json`` with the image as the request body."""
         from clipaware.tasks.search import search
 
-        image = await s.image_queue.run(decode_upload, await request.body())
+        image = await s.image_queue.run(decode_upload, await request.body(), s.library.model.image_size)
         filters = FilterFields(glob=glob).build()
         hits = await s.model_queue.run(search, s.library, image=image, k=k, filters=filters)
         return with_ids([h.to_dict() for h in hits])
@@ -465,7 +469,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         """``clipaware classify IMAGE --labels a,b --json`` with the image as the request body."""
         from clipaware.tasks.classify import classify, parse_labels
 
-        image = await s.image_queue.run(decode_upload, await request.body())
+        image = await s.image_queue.run(decode_upload, await request.body(), s.library.model.image_size)
         names = parse_labels(labels)
         result = await s.model_queue.run(lambda: classify(s.library.model, [image], names, multi_label=multi_label))
         return result.to_dict()

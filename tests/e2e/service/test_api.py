@@ -33,11 +33,17 @@ def test_health_status_and_docs(client, served_folder: Path) -> None:
     assert {"/api/search", "/api/similar", "/api/ask", "/api/check", "/api/duplicates", "/api/index"} <= set(paths)
 
 
-@pytest.mark.parametrize("query", ["two dogs left of a cat", "a beach at sunset", ""])
+@pytest.mark.parametrize("query", ["two dogs left of a cat", "a beach at sunset", "a street without cars"])
 def test_check_is_the_cli_shape(client, query: str) -> None:
     code, out = cli("check", query, "--json")
     assert code == 0
     assert client.get("/api/check", params={"q": query}).json() == json.loads(out)
+
+
+def test_an_empty_check_is_refused_like_the_cli(client) -> None:
+    assert cli("check", "  ", "--json")[0] == 2
+    response = client.get("/api/check", params={"q": "  "})
+    assert response.status_code == 400 and "the query is empty" in response.json()["detail"]
 
 
 def test_text_search_equals_the_cli(client, served_folder: Path) -> None:
@@ -69,12 +75,16 @@ def test_similar_by_id_equals_the_cli(client, served_folder: Path) -> None:
     assert str(coffee) not in [h["path"] for h in body]
 
 
-def test_uploaded_image_finds_its_indexed_twin(client, served_folder: Path) -> None:
-    data = (served_folder / "coffee.jpg").read_bytes()
-    hits = client.post("/api/search/image", params={"k": 2}, content=data, headers={"content-type": "image/jpeg"})
-    assert hits.status_code == 200
-    top = hits.json()[0]
-    assert top["path"] == str(served_folder / "coffee.jpg") and top["score"] == pytest.approx(1.0, abs=2e-3)
+def test_uploaded_image_searches_like_the_cli_image_search(client, served_folder: Path) -> None:
+    coffee = served_folder / "coffee.jpg"
+    response = client.post("/api/search/image", params={"k": 6}, content=coffee.read_bytes())
+    assert response.status_code == 200
+    code, out = cli("search", "--image", coffee, "-k", "6", "--db", db_of(served_folder), "--json")
+    assert code == 0
+    # the CLI reuses the stored (float16) vector of an indexed file; the upload is embedded afresh
+    uploaded = {hit["path"]: hit["score"] for hit in response.json()}
+    assert uploaded == pytest.approx({hit["path"]: hit["score"] for hit in json.loads(out)}, abs=2e-3)
+    assert uploaded[str(coffee)] == pytest.approx(1.0, abs=2e-3)
 
 
 def test_ask_upload_and_indexed_give_the_cli_answer(client, served_folder: Path, tiny_clip_dir: Path) -> None:

@@ -116,6 +116,10 @@ function scheduleCheck() {
   checkTimer = setTimeout(async () => {
     const query = $("q").value;
     const seq = ++checkSeq;
+    if (!query.trim()) {
+      $("verdict").replaceChildren();
+      return;
+    }
     try {
       const analysis = await api(`/api/check?q=${encodeURIComponent(query)}`);
       if (seq === checkSeq) renderVerdict(analysis);
