@@ -384,10 +384,11 @@ def _routes(app: FastAPI, s: Service) -> None:
     async def search_text(req: SearchRequest) -> Any:
         """``clipaware search TEXT --json`` (with ``routed``: ``search --routed --json``)."""
         filters = req.build()
+        detector = s.detector_for(req.detector)
         if req.routed:
             from clipaware.tasks.routed import routed_search
 
-            kit = s.library.toolkit(detector=s.detector_for(req.detector))
+            kit = s.library.toolkit(detector=detector)
             result = await s.model_queue.run(
                 routed_search, s.library, req.text, k=req.k, candidates=req.candidates, kit=kit, filters=filters,
                 exact=req.exact or None,
