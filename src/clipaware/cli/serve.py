@@ -7,8 +7,11 @@ then finishes the requests in flight and the app stops an index run between file
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -69,7 +72,7 @@ def serve_cmd(
             detector=detector,
             model_queue=queue,
         )
-        server = uvicorn.Server(
+        server = _server_class()(
             uvicorn.Config(application, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
         )
 
@@ -84,3 +87,30 @@ def serve_cmd(
 
         threading.Thread(target=announce, daemon=True).start()
         server.run()
+    output.serving_status("stopped")
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a stop asked for by Ctrl-C or SIGTERM ends the process normally.
+
+        uvicorn finishes the requests in flight and runs the app's shutdown, then raises the signal again,
+        so the process dies of it (exit 130/143); a stop the user asked for is not a failure, so here the
+        command returns instead (exit 0).
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
