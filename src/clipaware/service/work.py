@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -60,3 +61,33 @@ class WorkQueue:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class WaitingTexts:
+    """Query texts whose searches wait in the model queue, embedded together by whichever runs first.
+
+    Under load, many text searches wait behind each other for the one model thread. The first of them to
+    run embeds every text then waiting in one batch (a batch of 16 short texts costs a few single ones),
+    which fills the model's text cache; the searches behind it then find their vector there and only
+    search. The search task itself is unchanged: it still encodes its text, and gets it from the cache.
+    """
+
+    def __init__(self) -> None:
+        self._texts: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, text: str) -> None:
+        with self._lock:
+            self._texts.append(text)
+
+    def discard(self, text: str) -> None:
+        with self._lock:
+            if text in self._texts:
+                self._texts.remove(text)
+
+    def embed(self, model: Any) -> None:
+        """Embed every waiting text in one batch (on the model thread, before a search runs)."""
+        with self._lock:
+            batch, self._texts = self._texts, []
+        if len(batch) > 1:
+            model.encode_texts(batch)

@@ -156,3 +156,31 @@ def test_an_index_run_adds_new_files_and_reports_progress(client, served_folder:
     assert client.get(f"/api/images/{horse}/thumbnail").status_code == 200
     hits = client.post("/api/similar", json={"id": horse, "k": 10}).json()
     assert len(hits) == 6
+
+
+def test_waiting_texts_are_embedded_in_one_batch_with_the_same_vectors(library) -> None:
+    from clipaware.service.work import WaitingTexts
+
+    model = library.model
+    texts = [f"a photo of a cat number {n}" for n in range(5)]
+    alone = np.stack([model.encode_texts([t])[0] for t in texts])
+    model.text_cache._items.clear()
+    waiting = WaitingTexts()
+    for text in texts:
+        waiting.add(text)
+    waiting.embed(model)
+    assert all(model.text_cache.get(t) is not None for t in texts)
+    np.testing.assert_allclose(np.stack([model.text_cache.get(t) for t in texts]), alone, atol=1e-5)
+    waiting.embed(model)  # nothing waits any more: nothing to do
+
+
+def test_concurrent_searches_answer_like_single_ones(client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"a {word} photo" for word in ("red", "blue", "green", "old", "new", "small", "large", "dark")]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda t: client.post("/api/search", json={"text": t, "k": 3}).json(), texts))
+    for text, hits in zip(texts, together, strict=True):
+        single = client.post("/api/search", json={"text": text, "k": 3}).json()
+        assert [h["path"] for h in hits] == [h["path"] for h in single]
+        assert [h["score"] for h in hits] == pytest.approx([h["score"] for h in single], abs=1e-5)
