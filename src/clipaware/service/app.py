@@ -151,8 +151,10 @@ class Service:
     runs: IndexRuns
     detector: str
     texts: WaitingTexts = dataclasses.field(default_factory=WaitingTexts)
+    held_generation: int | None = None
 
     def refresh_catalog(self) -> None:
+        self.keep_vectors()
         self.catalog.refresh(self.library.store)
 
     async def real_file(self, ident: str) -> Path:
@@ -168,8 +170,30 @@ class Service:
         await self.real_file(ident)
         return self.catalog.path_of(ident)
 
+    def keep_vectors(self) -> None:
+        """Hold an SQLite index's vectors in memory, again whenever a write changed them (on the model thread).
+
+        A one-shot CLI search streams vectors from the database; a long-lived server keeps them (10,000
+        B/32 rows are 10 MB), so an exact search is one matrix product and ANN candidates are re-scored
+        without reading the database.
+        """
+        store = self.library.store
+        hold = getattr(store, "hold_vectors", None)  # a store that can keep its vectors here (SQLite) does
+        if hold is not None and store.generation != self.held_generation:
+            hold()
+            self.held_generation = store.generation
+
+    async def model_work(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn`` on the model queue (503 when full), with the store's vectors held."""
+
+        def job() -> Any:
+            self.keep_vectors()
+            return fn(*args, **kwargs)
+
+        return await self.model_queue.run(job)
+
     async def text_job(self, query: str, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        """Run a task that encodes ``query`` on the model queue, its text batched with the others waiting."""
+        """:meth:`model_work` for a task that encodes ``query``: its text is batched with the others waiting."""
 
         def job() -> Any:
             self.texts.embed(self.library.model)
@@ -177,7 +201,7 @@ class Service:
 
         self.texts.add(query)
         try:
-            return await self.model_queue.run(job)
+            return await self.model_work(job)
         finally:
             self.texts.discard(query)  # refused (503) or already embedded: either way no longer waiting
 
@@ -281,7 +305,10 @@ def create_app(
             if temporary:
                 shutil.rmtree(temporary, ignore_errors=True)
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    app = FastAPIOffline(  # FastAPI whose /docs and /redoc load their scripts from here, not from a CDN
+        static_url="/docs-assets",
         title="clipaware",
         version=__version__,
         summary="Search a photo library with CLIP, and know when CLIP is the wrong tool.",
@@ -376,7 +403,7 @@ def _routes(app: FastAPI, s: Service) -> None:
     @app.get("/api/status", tags=["service"])
     async def status() -> dict[str, Any]:
         """The opened library: where, which model, how many images, the roots, and the index run."""
-        count = await s.model_queue.run(lambda: len(s.library.store))
+        count = await s.model_work(lambda: len(s.library.store))
         return {
             "version": __version__,
             "db": s.library.location,
@@ -431,7 +458,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         image = await s.image_queue.run(decode_upload, await request.body(), s.library.model.image_size)
         filters = FilterFields(glob=glob).build()
-        hits = await s.model_queue.run(search, s.library, image=image, k=k, filters=filters)
+        hits = await s.model_work(search, s.library, image=image, k=k, filters=filters)
         return with_ids([h.to_dict() for h in hits])
 
     @app.post("/api/similar", tags=["search"])
@@ -440,9 +467,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         from clipaware.tasks.search import similar as similar_task
 
         path = await s.indexed_path(req.id)
-        hits = await s.model_queue.run(
-            similar_task, s.library, path, k=req.k, filters=req.build(), exact=req.exact or None
-        )
+        hits = await s.model_work(similar_task, s.library, path, k=req.k, filters=req.build(), exact=req.exact or None)
         return with_ids([h.to_dict() for h in hits])
 
     @app.post("/api/ask", tags=["ask"])
@@ -452,7 +477,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         path = await s.indexed_path(req.id)
         kit = s.library.toolkit(detector=s.detector_for(req.detector))
-        answer = await s.model_queue.run(ask, path, req.query, kit=kit)
+        answer = await s.model_work(ask, path, req.query, kit=kit)
         return answer.to_dict()
 
     @app.post("/api/ask/image", tags=["ask"], openapi_extra=IMAGE_BODY)
@@ -466,7 +491,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         image = await s.image_queue.run(decode_upload, await request.body())
         kit = s.library.toolkit(detector=s.detector_for(detector))
-        answer = await s.model_queue.run(ask, image, query, kit=kit)
+        answer = await s.model_work(ask, image, query, kit=kit)
         return answer.to_dict()
 
     @app.post("/api/classify", tags=["ask"])
@@ -476,7 +501,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         paths = [await s.indexed_path(ident) for ident in req.ids]
         labels = parse_labels(req.labels)
-        result = await s.model_queue.run(lambda: classify(s.library.model, paths, labels, multi_label=req.multi_label))
+        result = await s.model_work(lambda: classify(s.library.model, paths, labels, multi_label=req.multi_label))
         return result.to_dict()
 
     @app.post("/api/classify/image", tags=["ask"], openapi_extra=IMAGE_BODY)
@@ -490,7 +515,7 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         image = await s.image_queue.run(decode_upload, await request.body(), s.library.model.image_size)
         names = parse_labels(labels)
-        result = await s.model_queue.run(lambda: classify(s.library.model, [image], names, multi_label=multi_label))
+        result = await s.model_work(lambda: classify(s.library.model, [image], names, multi_label=multi_label))
         return result.to_dict()
 
     @app.get("/api/duplicates", tags=["search"])
@@ -498,7 +523,7 @@ def _routes(app: FastAPI, s: Service) -> None:
         """``clipaware duplicates --json``, each group with the ids of its paths."""
         from clipaware.tasks.duplicates import find_duplicates
 
-        groups = await s.model_queue.run(find_duplicates, s.library, threshold)
+        groups = await s.model_work(find_duplicates, s.library, threshold)
         return [{**g.to_dict(), "ids": [image_id(p) for p in g.paths]} for g in groups]
 
     @app.get("/api/index", tags=["index"])

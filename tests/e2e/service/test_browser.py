@@ -94,12 +94,27 @@ def browser() -> Iterator[object]:
 
 
 class Page:
-    """A page plus every console error and uncaught exception it produced (the tests require none)."""
+    """A page plus every console error, uncaught exception and request to another host (the tests require none).
+
+    Requests that leave the server are refused and recorded: the page must work offline (no CDN).
+    """
 
     def __init__(self, browser: object, url: str, **context: object) -> None:
         self.context = browser.new_context(**context)  # type: ignore[attr-defined]
-        self.page = self.context.new_page()
         self.errors: list[str] = []
+        self.outside: list[str] = []
+        origin = url.split("/", 3)[:3]
+
+        def only_this_server(route: object) -> None:
+            request_url = route.request.url  # type: ignore[attr-defined]
+            if request_url.split("/", 3)[:3] == origin or request_url.startswith("data:"):
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                self.outside.append(request_url)
+                route.abort()  # type: ignore[attr-defined]
+
+        self.context.route("**/*", only_this_server)
+        self.page = self.context.new_page()
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.goto(url)
@@ -113,6 +128,7 @@ class Page:
     def close(self) -> None:
         self.context.close()
         assert self.errors == []
+        assert self.outside == []
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +215,14 @@ def test_follow_an_index_run_to_the_end(browser, library_server) -> None:
     assert "12 added" in page.inner_text("#index-state")
     page.wait_for_function("document.querySelector('#library').textContent.startsWith('18 images')")
     view.shot("index-run")
+    view.close()
+
+
+def test_the_api_docs_work_offline(browser, library_server) -> None:
+    server, _ = library_server
+    view = Page(browser, server.url + "docs", viewport={"width": 1100, "height": 800})
+    view.page.wait_for_selector(".swagger-ui .opblock")
+    assert "/api/search" in view.page.inner_text(".swagger-ui")
     view.close()
 
 

@@ -225,7 +225,9 @@ function drawBoxes(answer) {
     rect.setAttribute("width", Math.max(1, x1 - x0)); rect.setAttribute("height", Math.max(1, y1 - y0));
     rect.setAttribute("class", "box");
     const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", x0 + 2); label.setAttribute("y", Math.max(12, y0 - 3));
+    const size = Math.max(10, Math.round(w / 28)); // labels scale with the picture, not with its pixels
+    label.setAttribute("font-size", size);
+    label.setAttribute("x", x0 + 2); label.setAttribute("y", Math.max(size, y0 - 3));
     label.textContent = det.label || "";
     shapes.push(rect, label);
   }
