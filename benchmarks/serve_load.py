@@ -110,14 +110,15 @@ def build_library(folder: Path, n: int, seed: int = 0) -> Path:
     return db
 
 
-def start_server(db: Path, runtime: str) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, runtime: str, precision: str | None) -> tuple[subprocess.Popen, str]:
     import urllib.request
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = open(db.parent.parent / "serve.log", "w")  # noqa: SIM115 (lives as long as the server)
     process = subprocess.Popen(
-        [sys.executable, "-m", "clipaware.cli", "serve", "--db", str(db), "--port", str(port), "--runtime", runtime],
+        [sys.executable, "-m", "clipaware.cli", "serve", "--db", str(db), "--port", str(port), "--runtime", runtime]
+        + (["--precision", precision] if precision else []),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -134,11 +135,12 @@ def start_server(db: Path, runtime: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start within 10 minutes")
 
 
-def cli_search_seconds(db: Path, runtime: str) -> float:
+def cli_search_seconds(db: Path, runtime: str, precision: str | None) -> float:
     """One text search through the CLI: process start, imports, model load, search."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "clipaware.cli", "search", "a red car", "--db", str(db), "--runtime", runtime, "--json"],
+        [sys.executable, "-m", "clipaware.cli", "search", "a red car", "--db", str(db), "--runtime", runtime, "--json"]
+        + (["--precision", precision] if precision else []),
         check=True,
         capture_output=True,
     )
@@ -219,6 +221,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--n", type=int, default=10_000, help="images in the index this script builds")
     parser.add_argument("--runtime", default="onnx", help="engine of the server this script starts")
+    parser.add_argument("--precision", help="its precision (default: the best for this CPU)")
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
     parser.add_argument("--token", default=os.environ.get("CLIPAWARE_TOKEN"), help="that server's token")
     parser.add_argument("--pid", type=int, help="that server's process id (for its RSS)")
@@ -233,9 +236,9 @@ def main() -> None:
         else:
             built = time.perf_counter()
             db = build_library(Path(tmp), args.n)
-            report.update(n=args.n, model=f"{TWIN} random twin", runtime=args.runtime,
+            report.update(n=args.n, model=f"{TWIN} random twin", runtime=args.runtime, precision=args.precision,
                           build_s=round(time.perf_counter() - built, 1))  # fmt: skip
-            process, url = start_server(db, args.runtime)
+            process, url = start_server(db, args.runtime, args.precision)
             pid = process.pid
         try:
             report["rss_start_mb"] = round(rss_mb(pid), 1) if pid else None
@@ -248,7 +251,7 @@ def main() -> None:
                 process.send_signal(signal.SIGTERM)
                 report["server_exit_code"] = process.wait(60)
         if not args.url:
-            report["cli_search_s"] = round(cli_search_seconds(db, args.runtime), 2)
+            report["cli_search_s"] = round(cli_search_seconds(db, args.runtime, args.precision), 2)
     report["load_average_after"] = load_average()
 
     if args.json:
