@@ -145,7 +145,7 @@ def test_type_a_query_and_see_results(browser, library_server) -> None:
     view = Page(browser, server.url, viewport={"width": 1100, "height": 800})
     page = view.page
     page.fill("#q", "a photo of a cat")
-    page.wait_for_selector("[data-verdict=ok]")
+    page.wait_for_selector("[data-verdict=ok][data-query='a photo of a cat']")
     page.press("#q", "Enter")
     page.wait_for_selector("#results li")
     assert page.locator("#results li").count() == 6
@@ -160,8 +160,8 @@ def test_the_verdict_marks_the_words_that_need_more_than_clip(browser, library_s
     server, _ = library_server
     view = Page(browser, server.url, viewport={"width": 1100, "height": 800})
     page = view.page
-    page.type("#q", "two dogs left of a cat", delay=10)
-    page.wait_for_selector("[data-verdict=limited]")
+    page.type("#q", "two dogs left of a cat", delay=10)  # the verdict follows each keystroke
+    page.wait_for_selector("[data-verdict=limited][data-query='two dogs left of a cat']")
     marks = page.locator("#verdict mark")
     assert dict(zip(marks.all_inner_texts(), [m.get_attribute("data-kind") for m in marks.all()], strict=True)) == {
         "two dogs": "counting",

@@ -91,7 +91,7 @@ function renderVerdict(analysis) {
     return;
   }
   if (analysis.clip_ok) {
-    box.replaceChildren(el("div", { class: "verdict ok", "data-verdict": "ok" },
+    box.replaceChildren(el("div", { class: "verdict ok", "data-verdict": "ok", "data-query": analysis.query },
       el("strong", { text: "✓ CLIP suits this query. " }), markedQuery(analysis.query, [])));
     return;
   }
@@ -104,7 +104,7 @@ function renderVerdict(analysis) {
   }
   const button = el("button", { type: "button", class: "primary", id: "routed", text: "Answer it properly" });
   button.addEventListener("click", () => runSearch(true));
-  box.replaceChildren(el("div", { class: "verdict bad", "data-verdict": "limited" },
+  box.replaceChildren(el("div", { class: "verdict bad", "data-verdict": "limited", "data-query": analysis.query },
     el("strong", { text: `✗ CLIP alone is the wrong tool here: ${kinds.join(", ")}. ` }),
     el("div", {}, markedQuery(analysis.query, analysis.limitations)), list, button));
 }
