@@ -282,3 +282,10 @@ def test_a_full_model_queue_answers_503_with_retry_after(library, served_folder:
             release.set()
             holder.join()
         assert client.post("/api/search", json={"text": "a cat"}).status_code == 200
+
+
+def test_serve_refuses_a_public_address_without_a_token(served_folder: Path, capsys) -> None:
+    code, _ = cli("serve", "--db", served_folder / ".clipaware.db", "--host", "0.0.0.0")
+    assert code == 2 and "without a token" in capsys.readouterr().err
+    code, _ = cli("serve", "--db", served_folder / ".clipaware.db", "--root", served_folder / "nowhere")
+    assert code == 2 and "not a folder" in capsys.readouterr().err
