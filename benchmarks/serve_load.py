@@ -73,7 +73,18 @@ def free_port() -> int:
 
 # ----------------------------------------------------------------------------------------- the library
 def build_library(folder: Path, n: int, seed: int = 0) -> Path:
-    """``n`` JPEGs under ``folder/photos`` and an index of them (random vectors, the twin's name and size)."""
+    """``n`` JPEGs under ``folder/photos`` and an index of them (random vectors, the twin's name and size).
+
+    A folder that already holds such a library of ``n`` images (``--folder`` kept from an earlier run) is
+    reused as it is.
+    """
+    db = folder / "photos" / ".clipaware.db"
+    if db.is_file() and (folder / "b32-twin").is_dir():
+        from clipaware.index.sqlite import ImageIndex
+
+        with ImageIndex.open(db) as index:
+            if len(index) == n:
+                return db
     from PIL import Image
 
     from clipaware.index.sqlite import ImageIndex, NewEmbedding
@@ -101,7 +112,6 @@ def build_library(folder: Path, n: int, seed: int = 0) -> Path:
                 vector / np.linalg.norm(vector),
             )
         )  # fmt: skip
-    db = photos / ".clipaware.db"
     with ImageIndex.create_or_open(db, canonical_model_name(str(model)), 512) as index:
         for start in range(0, len(rows), 1000):
             index.upsert(rows[start : start + 1000])
@@ -225,6 +235,7 @@ def main() -> None:
     parser.add_argument("--url", help="load a server that is already running instead of starting one")
     parser.add_argument("--token", default=os.environ.get("CLIPAWARE_TOKEN"), help="that server's token")
     parser.add_argument("--pid", type=int, help="that server's process id (for its RSS)")
+    parser.add_argument("--folder", type=Path, help="build (or reuse) the library here instead of a temporary folder")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -235,7 +246,7 @@ def main() -> None:
             url, pid = args.url, args.pid
         else:
             built = time.perf_counter()
-            db = build_library(Path(tmp), args.n)
+            db = build_library(args.folder or Path(tmp), args.n)
             report.update(n=args.n, model=f"{TWIN} random twin", runtime=args.runtime, precision=args.precision,
                           build_s=round(time.perf_counter() - built, 1))  # fmt: skip
             process, url = start_server(db, args.runtime, args.precision)
