@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -54,16 +53,16 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 
 def run(n: int, dim: int, clusters: int, queries: int, spread: float, folder: Path, seed: int = 0) -> dict:
-    os.environ["CLIPAWARE_ANN_THRESHOLD"] = "1"  # measure the ANN itself, at every size
     from clipaware.index.filters import Filters
-    from clipaware.index.sqlite import ImageIndex, NewEmbedding
+    from clipaware.index.sqlite import ImageIndex
+    from clipaware.index.store import NewEmbedding
 
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((clusters, dim), dtype=np.float32)
     centers /= np.linalg.norm(centers, axis=1, keepdims=True)
 
     start = time.perf_counter()
-    index = ImageIndex.create_or_open(folder / "bench.db", "synthetic", dim)
+    index = ImageIndex.create_or_open(folder / "bench.db", "synthetic", dim, ann_threshold=1)  # the ANN, at any size
     chunk = 50_000
     for first in range(0, n, chunk):
         size = min(chunk, n - first)
@@ -109,8 +108,9 @@ def run(n: int, dim: int, clusters: int, queries: int, spread: float, folder: Pa
 
     # Filtered searches follow the product's own policy: below the exact threshold of passing rows the
     # filter is applied first and the rest scanned exactly; above it the filter runs inside the ANN.
-    os.environ.pop("CLIPAWARE_ANN_THRESHOLD")
-    from clipaware.index.ann import ann_threshold
+    from clipaware.index.ann import EXACT_BELOW
+
+    index.ann_threshold = EXACT_BELOW
 
     filtered = []
     for share, min_width in ((0.10, 9010), (0.01, 9901)):
@@ -127,7 +127,7 @@ def run(n: int, dim: int, clusters: int, queries: int, spread: float, folder: Pa
             {
                 "share": share,
                 "rows": passing,
-                "path": "ann" if passing >= ann_threshold() and n >= ann_threshold() else "exact pre-filter",
+                "path": "ann" if passing >= index.ann_threshold and n >= index.ann_threshold else "exact pre-filter",
                 "recall_at_10": round(float(np.mean(f_recalls)), 4),
                 **percentiles(f_times),
             }

@@ -17,6 +17,14 @@ os.environ.setdefault("CLIPAWARE_RUNTIME", "torch")
 os.environ.setdefault("CLIPAWARE_PRECISION", "fp32")
 # ONNX exports made by tests go to a throw-away folder, never into the user's Hugging Face cache.
 os.environ.setdefault("CLIPAWARE_ONNX_CACHE", tempfile.mkdtemp(prefix="clipaware-onnx-tests-"))
+# The CLI reads the three variables above at its door (typer's envvar=); nothing deeper reads them. Tests
+# that load models themselves pass the same choice explicitly.
+ONNX_CACHE = Path(os.environ["CLIPAWARE_ONNX_CACHE"])
+ENGINE = {
+    "runtime": os.environ["CLIPAWARE_RUNTIME"],
+    "precision": os.environ["CLIPAWARE_PRECISION"],
+    "onnx_cache": ONNX_CACHE,
+}
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -33,8 +33,9 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
 def index_folder(paths, *, db=None, model: str | None = None, **options):
     """``index_paths`` as ``clipaware index`` runs it: one library opened for the run, then closed.
 
-    ``model`` defaults to ``CLIPAWARE_MODEL``, read here as the CLI's ``--model`` option reads it, so tests
-    that set the variable index with the model they name.
+    ``model`` and the engine come from ``CLIPAWARE_MODEL`` / ``_RUNTIME`` / ``_PRECISION`` / ``_ONNX_CACHE`` /
+    ``_ANN_THRESHOLD``,
+    read here as the CLI's options read them, so tests that set a variable index as ``clipaware index`` would.
     """
     import os
 
@@ -42,5 +43,13 @@ def index_folder(paths, *, db=None, model: str | None = None, **options):
     from clipaware.tasks.indexing import default_db_for, index_paths
 
     location = db if db is not None else default_db_for(paths)
-    with Library.open(location, model=model or os.environ.get("CLIPAWARE_MODEL"), create=True) as library:
+    engine = {
+        "runtime": os.environ.get("CLIPAWARE_RUNTIME"),
+        "precision": os.environ.get("CLIPAWARE_PRECISION"),
+        "onnx_cache": os.environ.get("CLIPAWARE_ONNX_CACHE"),
+    }
+    threshold = os.environ.get("CLIPAWARE_ANN_THRESHOLD")
+    engine["ann_threshold"] = int(threshold) if threshold else None
+    model = model or os.environ.get("CLIPAWARE_MODEL")
+    with Library.open(location, model=model, create=True, **engine) as library:
         return index_paths(library, paths, **options)

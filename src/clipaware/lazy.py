@@ -9,8 +9,8 @@ waiting thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -51,3 +51,25 @@ class Lazy(Generic[T]):
         lazy: Lazy[T] = cls(lambda: value)
         lazy.get()
         return lazy
+
+
+class Shelf:
+    """Values built once per key, thread-safe: the detectors and feature models an opened library lends out.
+
+    Two toolkits of one library (say ``--detector auto`` and ``--detector detr``) then share one DETR.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[Hashable, Lazy[Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        with self._lock:
+            lazy = self._items.get(key)
+            if lazy is None:
+                lazy = self._items[key] = Lazy(build)
+        return lazy.get()  # built outside the shelf's lock: other keys are not held up
+
+    def __contains__(self, key: Hashable) -> bool:
+        lazy = self._items.get(key)
+        return lazy is not None and lazy.loaded

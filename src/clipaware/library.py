@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clipaware.index.sqlite import ImageIndex, find_default_db
-from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
-from clipaware.lazy import Lazy
+from clipaware.index.store import StoreSpec, VectorStore
+from clipaware.index.stores import create_store, open_store, store_exists
+from clipaware.lazy import Lazy, Shelf
 from clipaware.models.hub import canonical_model_name
 from clipaware.models.registry import resolve_model_name
 from clipaware.models.runtime import resolve_choice
@@ -43,6 +44,9 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
+        ort_spin: bool = False,
         location: str | None = None,
     ) -> None:
         self.spec = spec
@@ -50,10 +54,14 @@ class Library:
         self.runtime = runtime
         self.precision = precision
         self.device = device
+        self.onnx_cache = onnx_cache
+        self.ann_threshold = ann_threshold
+        self.ort_spin = ort_spin
         self._store = store
         self._location = location
         self._store_lock = threading.Lock()
         self._model: Lazy[ClipModel] = Lazy(self._load_model)
+        self._shelf = Shelf()  # detectors and feature models, shared by every toolkit of this library
         self._toolkits: dict[tuple[Any, ...], Toolkit] = {}
         self._toolkits_lock = threading.Lock()
 
@@ -66,6 +74,9 @@ class Library:
         runtime: str | None = None,
         precision: str | None = None,
         device: str | None = None,
+        onnx_cache: str | Path | None = None,
+        ann_threshold: int | None = None,
+        ort_spin: bool = False,
         create: bool = False,
     ) -> Library:
         """Open the store at ``location`` (a db file or store name, as ``--db`` / ``--store`` take).
@@ -73,8 +84,9 @@ class Library:
         Without a location: the nearest ``.clipaware.db`` (the ``--db`` rules). ``model`` is an explicitly
         requested model: an existing index built with another one is refused (vectors from two models are
         not comparable); for a store that ``create=True`` will make, it names the model to build it with
-        (default: the registry's). ``runtime`` / ``precision`` / ``device`` are how the model will run;
-        bad values fail here, before any work.
+        (default: the registry's). ``runtime`` / ``precision`` / ``device`` / ``onnx_cache`` / ``ort_spin`` are how the
+        model will run (see :meth:`ClipModel.load`); bad values fail here, before any work.
+        ``ann_threshold``: rows from which an SQLite index searches through its ANN (default 50,000).
         """
         resolve_choice(runtime, precision)  # validates now; the load resolves again with the same inputs
         if location is None:
@@ -84,11 +96,12 @@ class Library:
             location = found
         spec = location if isinstance(location, StoreSpec) else StoreSpec.parse(location)
         given = None if isinstance(location, StoreSpec) else str(location)
-        options = {"runtime": runtime, "precision": precision, "device": device, "location": given}
+        options = {"runtime": runtime, "precision": precision, "device": device, "onnx_cache": onnx_cache}
+        options.update(location=given, ann_threshold=ann_threshold, ort_spin=ort_spin)
         blank = spec.is_sqlite and ImageIndex.is_blank(spec.target)  # absent, or a first run killed mid-creation
-        if create and (blank or not spec.exists()):
+        if create and (blank or not store_exists(spec)):
             return cls(spec, None, canonical_model_name(resolve_model_name(model)), **options)
-        store = open_store(spec)
+        store = open_store(spec, ann_threshold=ann_threshold)
         try:
             if model:
                 store.require_model(canonical_model_name(model))
@@ -101,7 +114,14 @@ class Library:
     def _load_model(self) -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(self.model_name, runtime=self.runtime, precision=self.precision, device=self.device)
+        return ClipModel.load(
+            self.model_name,
+            runtime=self.runtime,
+            precision=self.precision,
+            device=self.device,
+            onnx_cache=self.onnx_cache,
+            ort_spin=self.ort_spin,
+        )
 
     @property
     def model(self) -> ClipModel:
@@ -115,7 +135,8 @@ class Library:
     def toolkit(self, detector: Any = "auto", gallery: str | Path | None = None, feature_model: str | None = None):
         """ask's models for this library: its CLIP, plus detectors / image features loaded on first need.
 
-        The same arguments give the same toolkit, so a long-lived holder loads each detector once.
+        The same arguments give the same toolkit, and all of them share one shelf of detectors and feature
+        models, so a long-lived holder loads each model once.
         """
         from clipaware.tasks.ask import Toolkit
 
@@ -123,7 +144,9 @@ class Library:
         with self._toolkits_lock:
             kit = self._toolkits.get(key)
             if kit is None:
-                kit = Toolkit(self._model, detector=detector, gallery=gallery, feature_model=feature_model)
+                kit = Toolkit(
+                    self._model, detector=detector, gallery=gallery, feature_model=feature_model, shelf=self._shelf
+                )
                 self._toolkits[key] = kit
             return kit
 
@@ -133,7 +156,8 @@ class Library:
         """The opened store; for a library opened with ``create=True``, created here on first use."""
         with self._store_lock:
             if self._store is None:
-                self._store = create_store(self.spec, self.model_name, self.model.embedding_dim)
+                dim = self.model.embedding_dim
+                self._store = create_store(self.spec, self.model_name, dim, ann_threshold=self.ann_threshold)
             return self._store
 
     @property
@@ -190,6 +214,8 @@ def lazy_clip_model(
     runtime: str | None = None,
     precision: str | None = None,
     device: str | None = None,
+    onnx_cache: str | Path | None = None,
+    ort_spin: bool = False,
 ) -> Lazy[ClipModel]:
     """A CLIP model resolved now and loaded on first use, once: for commands that may not need it at all.
 
@@ -201,6 +227,8 @@ def lazy_clip_model(
     def load() -> ClipModel:
         from clipaware.models.clip import ClipModel
 
-        return ClipModel.load(name, runtime=runtime, precision=precision, device=device)
+        return ClipModel.load(
+            name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+        )
 
     return Lazy(load)

@@ -229,3 +229,17 @@ def test_skill_json_examples_match_the_real_output(home, capsys, monkeypatch) ->
         real["evidence"][0]["counted"] = [Detection("cup", 0.9, (0.0, 0.0, 1.0, 1.0)).to_dict()]
     assert not keys_missing(ask_doc, real)
     assert keys_missing({"a": 1, "b": {"c": 1}}, {"a": 1, "b": {}}) == [".b.c"]  # the comparison can fail
+
+
+def test_readme_python_api_runs(home, monkeypatch) -> None:
+    """The README's Python API section runs as printed (``~`` is the test home, models the tiny twins)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Python API") :]
+    blocks = python_blocks(section[: section.index("\n### ", 5)])
+    assert len(blocks) == 1
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    report, probs = namespace["report"], namespace["probs"]
+    assert report.added == 4 and not report.skipped  # type: ignore[attr-defined]
+    assert getattr(probs, "shape", None) == (2, 2)
+    assert "import clipaware\n" in blocks[0] and "from clipaware" not in blocks[0]  # the public face only

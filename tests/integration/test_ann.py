@@ -11,7 +11,8 @@ import pytest
 
 from clipaware.index.ann import AnnIndex
 from clipaware.index.filters import Filters
-from clipaware.index.sqlite import MIGRATIONS, SCHEMA_VERSION, ImageIndex, NewEmbedding
+from clipaware.index.sqlite import MIGRATIONS, SCHEMA_VERSION, ImageIndex
+from clipaware.index.store import NewEmbedding
 
 DIM = 32
 
@@ -30,10 +31,9 @@ def rows(vectors: np.ndarray, start: int = 0) -> list[NewEmbedding]:
 
 
 @pytest.fixture()
-def big_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ImageIndex, np.ndarray]:
-    monkeypatch.setenv("CLIPAWARE_ANN_THRESHOLD", "500")  # 2,000 rows count as large here
+def big_index(tmp_path: Path) -> tuple[ImageIndex, np.ndarray]:
     vectors = clustered(np.random.default_rng(0), 2000)
-    index = ImageIndex.create_or_open(tmp_path / "big.db", "synthetic", DIM)
+    index = ImageIndex.create_or_open(tmp_path / "big.db", "synthetic", DIM, ann_threshold=500)  # 2,000 is large
     index.upsert(rows(vectors))
     yield index, vectors
     index.close()
@@ -62,7 +62,7 @@ def test_ann_file_carries_the_generation_and_is_reused(big_index: tuple[ImageInd
     index, _ = big_index
     _, info = index.ann()
     assert info.action == "built" and info.generation == index.generation and index.ann_path.is_file()
-    with ImageIndex.open(index.path) as again:
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as again:
         _, info2 = again.ann()
     assert info2.action == "loaded" and info2.entries == 2000
 
@@ -81,7 +81,7 @@ def test_corrupt_ann_file_is_rebuilt_never_trusted(big_index: tuple[ImageIndex, 
     index, vectors = big_index
     index.ann()
     index.ann_path.write_bytes(damage(index.ann_path.read_bytes()))
-    with ImageIndex.open(index.path) as again:
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as again:
         ann, info = again.ann()
         assert info.action == "rebuilt" and reason in info.reason
         assert ann.entries == 2000
@@ -92,7 +92,7 @@ def test_corrupt_ann_file_is_rebuilt_never_trusted(big_index: tuple[ImageIndex, 
 def test_ann_file_of_another_database_is_not_used(big_index: tuple[ImageIndex, np.ndarray], tmp_path: Path) -> None:
     index, _ = big_index
     index.ann()
-    other = ImageIndex.create_or_open(tmp_path / "other.db", "synthetic", DIM)
+    other = ImageIndex.create_or_open(tmp_path / "other.db", "synthetic", DIM, ann_threshold=500)
     other.upsert(rows(clustered(np.random.default_rng(5), 600)))
     other.ann_path.write_bytes(index.ann_path.read_bytes())
     _, info = other.ann()
@@ -105,12 +105,12 @@ def test_stale_ann_is_extended_with_new_rows(big_index: tuple[ImageIndex, np.nda
     index.ann()
     fresh = clustered(np.random.default_rng(9), 50)
     index.upsert(rows(fresh, start=5000))
-    with ImageIndex.open(index.path) as again:
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as again:
         assert again.search(fresh[3], 1)[0][0] == "/lib/f3/5003.jpg"
         ann, info = again.ann()
         assert info.action == "loaded" and ann.entries == 2050 and ann.generation == again.generation
     # the extension was saved: a third process loads it as is
-    with ImageIndex.open(index.path) as third:
+    with ImageIndex.open(index.path, ann_threshold=index.ann_threshold) as third:
         assert third.ann()[1].action == "loaded"
 
 
@@ -137,7 +137,7 @@ def test_updated_vector_is_found_at_its_new_place(big_index: tuple[ImageIndex, n
 
 def test_filtered_ann_keeps_recall(big_index: tuple[ImageIndex, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
     index, _ = big_index
-    monkeypatch.setenv("CLIPAWARE_ANN_THRESHOLD", "100")  # 200 passing rows still go through the ANN
+    index.ann_threshold = 100  # 200 passing rows still go through the ANN
     filters = Filters(folder="/lib/f3")
     recalls = []
     for q in clustered(np.random.default_rng(2), 20):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+from tests.conftest import ENGINE
 
 from clipaware import ClipModel
 from clipaware.errors import UsageError
@@ -27,7 +28,7 @@ def test_labels_are_parsed_trimmed_and_deduplicated() -> None:
 
 
 def test_ensemble_is_the_renormalised_mean_of_the_templates(tiny_clip_dir: Path) -> None:
-    model = ClipModel.load(tiny_clip_dir)
+    model = ClipModel.load(tiny_clip_dir, **ENGINE)
     got = ensemble_embeddings(model, ["cat"])[0]
     mean = model.encode_texts([t.format("cat") for t in TEMPLATES]).mean(axis=0)
     np.testing.assert_allclose(got, mean / np.linalg.norm(mean), atol=1e-6)
@@ -35,7 +36,7 @@ def test_ensemble_is_the_renormalised_mean_of_the_templates(tiny_clip_dir: Path)
 
 
 def test_clip_single_label_probabilities_sum_to_one(tiny_clip_dir: Path, photos) -> None:
-    result = classify(ClipModel.load(tiny_clip_dir), photos, LABELS)
+    result = classify(ClipModel.load(tiny_clip_dir, **ENGINE), photos, LABELS)
     assert len(result.results) == 2 and not result.multi_label
     for row in result.results:
         assert sum(row.scores.values()) == pytest.approx(1.0, abs=1e-5)
@@ -44,16 +45,16 @@ def test_clip_single_label_probabilities_sum_to_one(tiny_clip_dir: Path, photos)
 
 
 def test_clip_multi_label_gives_independent_probabilities(tiny_clip_dir: Path, photos) -> None:
-    result = classify(ClipModel.load(tiny_clip_dir), photos, LABELS, multi_label=True)
+    result = classify(ClipModel.load(tiny_clip_dir, **ENGINE), photos, LABELS, multi_label=True)
     values = np.array([list(r.scores.values()) for r in result.results])
     assert ((values > 0) & (values < 1)).all()
     assert not np.allclose(values.sum(axis=1), 1.0)
-    single = classify(ClipModel.load(tiny_clip_dir), photos, ["cat"], multi_label=True)
+    single = classify(ClipModel.load(tiny_clip_dir, **ENGINE), photos, ["cat"], multi_label=True)
     assert 0 < single.results[0].scores["cat"] < 1
 
 
 def test_siglip_uses_sigmoids_that_do_not_sum_to_one(tiny_siglip_dir: Path, photos) -> None:
-    model = ClipModel.load(tiny_siglip_dir)
+    model = ClipModel.load(tiny_siglip_dir, **ENGINE)
     result = classify(model, photos, LABELS)
     assert result.multi_label
     sums = [sum(r.scores.values()) for r in result.results]
@@ -68,7 +69,7 @@ def test_bad_images_are_reported_and_good_ones_classified(tiny_clip_dir: Path, t
     photos[0].save(good)
     bad = tmp_path / "bad.jpg"
     bad.write_text("no")
-    result = classify(ClipModel.load(tiny_clip_dir), [good, bad], LABELS)
+    result = classify(ClipModel.load(tiny_clip_dir, **ENGINE), [good, bad], LABELS)
     assert [r.image for r in result.results] == [str(good)]
     assert result.skipped[0].path == str(bad) and "not an image" in result.skipped[0].reason
     assert result.to_dict()[1] == {"image": str(bad), "error": result.skipped[0].reason}
@@ -76,6 +77,6 @@ def test_bad_images_are_reported_and_good_ones_classified(tiny_clip_dir: Path, t
 
 def test_one_label_softmax_is_refused(tiny_clip_dir: Path, photos) -> None:
     with pytest.raises(UsageError, match="two or more labels"):
-        classify(ClipModel.load(tiny_clip_dir), photos, ["cat"])
+        classify(ClipModel.load(tiny_clip_dir, **ENGINE), photos, ["cat"])
     with pytest.raises(UsageError):
-        classify(ClipModel.load(tiny_clip_dir), photos, [])
+        classify(ClipModel.load(tiny_clip_dir, **ENGINE), photos, [])

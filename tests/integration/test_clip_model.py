@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 from skimage import data
+from tests.conftest import ENGINE
 from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
 
 from clipaware import ClipModel
@@ -22,14 +23,14 @@ def photos() -> list[Image.Image]:
 
 @pytest.fixture(scope="module")
 def clip(tiny_clip_dir: Path) -> ClipModel:
-    return ClipModel.load(tiny_clip_dir)
+    return ClipModel.load(tiny_clip_dir, **ENGINE)
 
 
 def test_vectors_are_unit_float32_and_deterministic(clip: ClipModel, tiny_clip_dir: Path, photos) -> None:
     first = clip.encode_images(photos)
     assert first.dtype == np.float32 and first.shape == (4, clip.embedding_dim)
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
-    again = ClipModel.load(tiny_clip_dir).encode_images(photos)
+    again = ClipModel.load(tiny_clip_dir, **ENGINE).encode_images(photos)
     np.testing.assert_array_equal(first, again)
     texts = clip.encode_texts(["a photo of a cat.", "a red car"])
     np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
@@ -47,7 +48,7 @@ def test_batch_size_does_not_change_vectors(clip: ClipModel, photos) -> None:
 @pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
 def test_vectors_equal_a_direct_transformers_call(fixture: str, request: pytest.FixtureRequest, photos) -> None:
     folder = request.getfixturevalue(fixture)
-    ours = ClipModel.load(folder)
+    ours = ClipModel.load(folder, **ENGINE)
     model = AutoModel.from_pretrained(folder).eval()
     processor = AutoImageProcessor.from_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -85,7 +86,7 @@ def test_clip_softmax_sums_to_one_and_siglip_sigmoid_does_not(clip: ClipModel, t
     labels = ["a cat", "a dog", "a car"]
     probs = clip.probabilities(clip.logits(clip.encode_images(photos), clip.encode_texts(labels)))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
-    siglip = ClipModel.load(tiny_siglip_dir)
+    siglip = ClipModel.load(tiny_siglip_dir, **ENGINE)
     assert siglip.uses_sigmoid and siglip.logit_bias == pytest.approx(-10.0)
     sprobs = siglip.probabilities(siglip.logits(siglip.encode_images(photos), siglip.encode_texts(labels)))
     assert ((sprobs > 0) & (sprobs < 1)).all()
@@ -103,12 +104,12 @@ def test_a_detector_folder_is_not_an_image_text_model(tmp_path: Path) -> None:
 
     DetrConfig(use_timm_backbone=False, backbone_config={"model_type": "resnet"}).save_pretrained(tmp_path)
     with pytest.raises(ModelNotAvailableError, match="not an image-text"):
-        ClipModel.load(tmp_path)
+        ClipModel.load(tmp_path, **ENGINE)
 
 
 @pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
 def test_patch_similarity_is_a_grid_of_cosines_that_depends_on_the_text(fixture: str, request, photos) -> None:
-    model = ClipModel.load(request.getfixturevalue(fixture))
+    model = ClipModel.load(request.getfixturevalue(fixture), **ENGINE)
     grid = model.patch_similarity(photos[0], "a photo of a cat.")
     side = model.image_size // 8  # the tiny models use 8-pixel patches
     assert grid.shape == (side, side) and np.abs(grid).max() <= 1.0 + 1e-5

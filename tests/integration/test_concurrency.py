@@ -15,7 +15,8 @@ from clipaware.index.sqlite import ImageIndex
 
 
 def test_search_while_indexing(tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLIPAWARE_ANN_THRESHOLD", "8")  # the ANN file is also built and extended meanwhile
+    monkeypatch.setenv("CLIPAWARE_ANN_THRESHOLD", "8")  # the ANN file is also built and extended meanwhile (as the
+    # CLI's option reads it: tests.helpers.index_folder; the searches below pass it explicitly)
     folder = tmp_path / "photos"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -36,7 +37,7 @@ def test_search_while_indexing(tiny_clip_dir: Path, tmp_path: Path, monkeypatch:
     while writer.is_alive() or not seen:
         if ImageIndex.is_blank(db):
             continue
-        with ImageIndex.open(db) as index:
+        with ImageIndex.open(db, ann_threshold=8) as index:
             hits = index.search(np.full(index.dim, index.dim**-0.5, np.float32), 50)
             seen.append(len(hits))
             assert len({p for p, _ in hits}) == len(hits)

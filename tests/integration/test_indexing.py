@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
-from tests.conftest import BAD_FILES
+from tests.conftest import BAD_FILES, ENGINE
 from tests.helpers import index_folder as index_paths
 
 import clipaware.tasks.indexing as indexing
@@ -176,7 +176,7 @@ def test_index_vectors_equal_encode_images_and_skips_keep_file_order(
         assert reason in skip.reason
     good = [photo_folder / r for r in ("astronaut.jpg", "coffee.jpg", "sub/camera.png", "sub/chelsea.png")]
     assert [path for path, _ in written] == [str(p) for p in good]
-    expected = ClipModel.load(model_env).encode_images(good)
+    expected = ClipModel.load(model_env, **ENGINE).encode_images(good)
     np.testing.assert_allclose(np.stack([v for _, v in written]), expected, atol=1e-5)
     with ImageIndex.open(report.db) as index:
         paths, matrix = index.matrix()
@@ -253,7 +253,7 @@ def test_each_image_is_its_own_top_hit(photo_folder: Path, model_env: Path) -> N
 
 def test_text_search_ranks_by_cosine(photo_folder: Path, model_env: Path) -> None:
     db = index_paths([photo_folder]).db
-    model = ClipModel.load(model_env)
+    model = ClipModel.load(model_env, **ENGINE)
     with Library.open(db) as library:
         hits = search(library, text="a photo of a cat.", k=10)
         paths, matrix = library.store.matrix()

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+from tests.conftest import ONNX_CACHE
 
 from clipaware import ClipModel
 from clipaware.models import engines, onnx
@@ -37,10 +38,10 @@ def reference(tiny_clip_dir: Path) -> ClipModel:
     return ClipModel.load(tiny_clip_dir, runtime="torch", precision="fp32")
 
 
-def _load(folder: Path, runtime: str, precision: str) -> ClipModel:
+def _load(folder: Path, runtime: str, precision: str, cache: Path = ONNX_CACHE) -> ClipModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FastPathRefusedWarning)
-        return ClipModel.load(folder, runtime=runtime, precision=precision)
+        return ClipModel.load(folder, runtime=runtime, precision=precision, onnx_cache=cache)
 
 
 def _rowwise(a: np.ndarray, b: np.ndarray) -> float:
@@ -62,7 +63,7 @@ def test_onnx_fp32_matches_torch(fixture: str, request: pytest.FixtureRequest, p
 
 def test_onnx_int8_is_close_and_the_gate_decides_per_tower(tiny_clip_dir: Path, reference: ClipModel, photos) -> None:
     fast = _load(tiny_clip_dir, "onnx", "int8")
-    folder = onnx.cache_folder(fast.name, tiny_clip_dir)
+    folder = onnx.cache_folder(fast.name, tiny_clip_dir, ONNX_CACHE)
     checks = json.loads((folder / "checks.json").read_text())
     int8 = OnnxEngine(onnx.tower_file(folder, "image", "int8"), onnx.tower_file(folder, "text", "int8"), "int8")
     pixels = reference.preprocess_batch(photos)
@@ -121,7 +122,7 @@ def test_the_int8_image_tower_quantises_the_patch_embedding(tiny_clip_dir: Path)
     import onnx as onnx_lib
 
     fast = _load(tiny_clip_dir, "onnx", "int8")
-    folder = onnx.cache_folder(fast.name, tiny_clip_dir)
+    folder = onnx.cache_folder(fast.name, tiny_clip_dir, ONNX_CACHE)
     ops = {n.op_type for n in onnx_lib.load(str(onnx.tower_file(folder, "image", "int8"))).graph.node}
     assert "Conv" not in ops and "ConvInteger" not in ops
     assert ops & {"DynamicQuantizeLinear", "MatMulInteger", "DynamicQuantizeMatMul"}
@@ -141,22 +142,20 @@ def test_torch_low_precision_engines(precision: str, tolerance: float, tiny_clip
 def test_a_fast_path_far_from_fp32_is_refused_with_a_warning(
     tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, photos
 ) -> None:
-    monkeypatch.setenv(onnx.ONNX_CACHE_ENV, str(tmp_path))
     monkeypatch.setattr(engines, "MIN_COSINE", 1.5)  # nothing can pass
     with pytest.warns(FastPathRefusedWarning, match="onnx fp32 image tower refused"):
-        model = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32")
+        model = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32", onnx_cache=tmp_path)
     assert model.engine.label == "torch fp32" and model.runtime.runtime == "torch"
     with pytest.warns(FastPathRefusedWarning):  # remembered: refused again without re-checking
-        again = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32")
+        again = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32", onnx_cache=tmp_path)
     assert again.engine.label == "torch fp32"
 
 
 def test_the_export_is_cached_and_reused_without_torch_weights(
     tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: ClipModel, photos
 ) -> None:
-    monkeypatch.setenv(onnx.ONNX_CACHE_ENV, str(tmp_path))
-    first = _load(tiny_clip_dir, "onnx", "fp32")
-    folder = onnx.cache_folder(first.name, tiny_clip_dir)
+    first = _load(tiny_clip_dir, "onnx", "fp32", tmp_path)
+    folder = onnx.cache_folder(first.name, tiny_clip_dir, tmp_path)
     assert folder.parent.parent == tmp_path and onnx.versions_key() in folder.name
     assert {p.name for p in folder.glob("*.onnx")} == {"image-fp32.onnx", "text-fp32.onnx"}
 
@@ -166,25 +165,25 @@ def test_the_export_is_cached_and_reused_without_torch_weights(
         raise AssertionError("the cached ONNX engine must not load PyTorch weights")
 
     monkeypatch.setattr(transformers.AutoModel, "from_pretrained", no_weights)
-    second = _load(tiny_clip_dir, "onnx", "fp32")
+    second = _load(tiny_clip_dir, "onnx", "fp32", tmp_path)
     assert second.engine.label == "onnx fp32" and second._model is None
     np.testing.assert_allclose(second.encode_images(photos), first.encode_images(photos), atol=1e-6)
     assert second.logit_scale == pytest.approx(reference.logit_scale)
 
 
 def test_cache_key_is_the_revision_or_the_weights_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(onnx.ONNX_CACHE_ENV, str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
     snapshot = tmp_path / "models--org--m" / "snapshots" / ("a" * 40)
     snapshot.mkdir(parents=True)
-    assert onnx.weights_key(snapshot) == "a" * 40
+    assert onnx.weights_key(snapshot, cache) == "a" * 40
     local = tmp_path / "local"
     local.mkdir()
     (local / "config.json").write_text("{}")
     (local / "model.safetensors").write_bytes(b"weights one")
-    first = onnx.weights_key(local)
-    assert onnx.weights_key(local) == first
+    first = onnx.weights_key(local, cache)
+    assert onnx.weights_key(local, cache) == first
     (local / "model.safetensors").write_bytes(b"weights two")
-    assert onnx.weights_key(local) != first
+    assert onnx.weights_key(local, cache) != first
 
 
 def test_text_embeddings_are_cached_lru(tiny_clip_dir: Path, reference: ClipModel) -> None:
@@ -218,3 +217,13 @@ def test_default_here_is_onnx_int8(tiny_clip_dir: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("CLIPAWARE_PRECISION")
     model = _load(tiny_clip_dir, None, None)  # type: ignore[arg-type]
     assert model.runtime.runtime == "onnx" and model.engine.label.startswith("onnx")
+
+
+def test_ort_spin_reaches_the_sessions_only_when_asked(tiny_clip_dir: Path) -> None:
+    key = "session.intra_op.allow_spinning"
+    quiet = _load(tiny_clip_dir, "onnx", "fp32")
+    spinning = ClipModel.load(tiny_clip_dir, runtime="onnx", precision="fp32", onnx_cache=ONNX_CACHE, ort_spin=True)
+    for model, expected in ((quiet, "0"), (spinning, "1")):
+        assert model.engine.label == "onnx fp32"
+        for tower in (model.engine.image_tower, model.engine.text_tower):
+            assert tower.session.get_session_options().get_session_config_entry(key) == expected

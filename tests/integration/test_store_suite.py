@@ -10,8 +10,8 @@ import pytest
 
 from clipaware.errors import IndexUnavailableError, ModelMismatchError
 from clipaware.index.filters import Filters
-from clipaware.index.sqlite import IndexedFile, NewEmbedding
-from clipaware.index.store import StoreSpec, VectorStore, create_store, open_store
+from clipaware.index.store import IndexedFile, NewEmbedding, StoreSpec, VectorStore
+from clipaware.index.stores import create_store, open_store
 
 DIM = 16
 

@@ -26,11 +26,19 @@ def test_registry_has_the_promised_models_with_costs() -> None:
 
 
 def test_model_name_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    from clipaware.cli import app
+
+    search = typer.main.get_command(app).commands["search"]  # type: ignore[attr-defined]
     monkeypatch.delenv("CLIPAWARE_MODEL", raising=False)
     assert resolve_model_name(None) == DEFAULT_MODEL
+    assert search.make_context("search", ["a cat"]).params["model"] is None  # → the default
     monkeypatch.setenv("CLIPAWARE_MODEL", "openai/clip-vit-large-patch14")
-    assert resolve_model_name(None) == "openai/clip-vit-large-patch14"
-    assert resolve_model_name("google/siglip2-base-patch16-224") == "google/siglip2-base-patch16-224"
+    assert search.make_context("search", ["a cat"]).params["model"] == "openai/clip-vit-large-patch14"
+    assert resolve_model_name(None) == DEFAULT_MODEL  # the environment is read at the CLI's door only
+    flag = search.make_context("search", ["a cat", "--model", "google/siglip2-base-patch16-224"]).params["model"]
+    assert resolve_model_name(flag) == "google/siglip2-base-patch16-224"
 
 
 def test_missing_model_offline_names_it_and_the_way_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Choosing the engine: CPU features → default, and the order explicit > CLI > environment > default."""
+"""Choosing the engine: CPU features → default, explicit arguments over it; flags and environment at the door."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from clipaware.errors import UsageError
 from clipaware.models import runtime
-from clipaware.models.runtime import default_choice, preferred_runtime, resolve_choice
+from clipaware.models.runtime import default_choice, resolve_choice
 
 NONE = dict.fromkeys(runtime.CPU_FEATURES, False)
 
@@ -35,18 +35,36 @@ def test_this_machines_flags_are_read() -> None:
 @pytest.fixture()
 def vnni_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "cpu_features", lambda: {**NONE, "avx2": True, "avx512_vnni": True})
-    monkeypatch.delenv(runtime.RUNTIME_ENV, raising=False)
-    monkeypatch.delenv(runtime.PRECISION_ENV, raising=False)
 
 
 def test_resolution_order(vnni_cpu: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLIPAWARE_RUNTIME", "torch")  # read at the CLI's door only: no effect down here
+    monkeypatch.setenv("CLIPAWARE_PRECISION", "bf16")
     assert resolve_choice().label == "onnx int8"
-    monkeypatch.setenv(runtime.RUNTIME_ENV, "torch")
-    assert resolve_choice().label == "torch fp32"  # runtime alone: its reference precision
-    with preferred_runtime("onnx", "fp32"):
-        assert resolve_choice().label == "onnx fp32"  # the CLI's flags beat the environment
-        assert resolve_choice("torch", "bf16").label == "torch bf16"  # explicit arguments beat both
-    assert resolve_choice().label == "torch fp32"  # the CLI's choice ends with its block
+    assert resolve_choice("torch").label == "torch fp32"  # runtime alone: its reference precision
+    assert resolve_choice("onnx", "fp32").label == "onnx fp32"
+    assert resolve_choice("torch", "bf16").label == "torch bf16"  # explicit arguments beat the CPU's default
+
+
+def test_the_flag_beats_the_environment_which_beats_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    from clipaware.cli import app
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name, args in (("search", ["a cat"]), ("ask", ["x.jpg", "how many?"]), ("diagnose", ["--image", "x.jpg",
+                       "--query", "q"]), ("classify", ["x.jpg", "-l", "a,b"]), ("index", ["photos"])):  # fmt: skip
+        command = commands[name]
+        monkeypatch.delenv("CLIPAWARE_RUNTIME", raising=False)
+        monkeypatch.delenv("CLIPAWARE_PRECISION", raising=False)
+        params = command.make_context(name, list(args)).params
+        assert (params["runtime"], params["precision"]) == (None, None), name  # the CPU's default, later
+        monkeypatch.setenv("CLIPAWARE_RUNTIME", "torch")
+        monkeypatch.setenv("CLIPAWARE_PRECISION", "bf16")
+        params = command.make_context(name, list(args)).params
+        assert (params["runtime"], params["precision"]) == ("torch", "bf16"), name
+        params = command.make_context(name, [*args, "--runtime", "onnx", "--precision", "fp32"]).params
+        assert (params["runtime"], params["precision"]) == ("onnx", "fp32"), name
 
 
 def test_one_half_picks_a_sensible_partner(vnni_cpu: None) -> None:
@@ -61,8 +79,8 @@ def test_bad_combinations_are_usage_errors(vnni_cpu: None) -> None:
         resolve_choice("onnx", "bf16")
     with pytest.raises(UsageError, match="torch, onnx"):
         resolve_choice("tensorflow")
-    with pytest.raises(UsageError, match="fp32, bf16, int8"), preferred_runtime(None, "fp8"):
-        pass
+    with pytest.raises(UsageError, match="fp32, bf16, int8"):
+        resolve_choice(None, "fp8")
 
 
 def test_batch_size_suits_the_runtime() -> None:

@@ -13,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[/COLLECTION]" or "YYYY[-MM]" must print, not parse as markup
 )
 
 

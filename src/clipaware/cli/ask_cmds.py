@@ -8,7 +8,16 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DETECTOR_OPT, DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import (
+    DETECTOR_OPT,
+    DEVICE_OPT,
+    JSON_OPT,
+    MODEL_OPT,
+    ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+)
 
 
 @app.command("ask")
@@ -25,6 +34,8 @@ def ask_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -32,7 +43,9 @@ def ask_cmd(
     from clipaware.library import lazy_clip_model
     from clipaware.tasks.ask import Toolkit, ask
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)  # loaded if a route needs it
+    clip = lazy_clip_model(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+    )  # loaded if a route needs it
     kit = Toolkit(clip, detector=detector, gallery=gallery, feature_model=feature_model)
     output.ask_answer(ask(image, query, kit=kit), as_json)
 
@@ -46,6 +59,8 @@ def diagnose_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -54,5 +69,7 @@ def diagnose_cmd(
     from clipaware.tasks.ask import Toolkit
     from clipaware.tasks.diagnose import diagnose
 
-    clip = lazy_clip_model(model, runtime=runtime, precision=precision, device=device)
+    clip = lazy_clip_model(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+    )
     output.diagnosis(diagnose(image, query, kit=Toolkit(clip, detector=detector), out=out_path), as_json)

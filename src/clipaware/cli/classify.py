@@ -8,7 +8,15 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import (
+    DEVICE_OPT,
+    JSON_OPT,
+    MODEL_OPT,
+    ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+)
 
 
 @app.command("classify")
@@ -19,6 +27,8 @@ def classify_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -27,7 +37,9 @@ def classify_cmd(
     from clipaware.tasks.classify import classify, parse_labels
 
     wanted = parse_labels(labels)  # a bad --labels fails before any model loads
-    clip = ClipModel.load(model, runtime=runtime, precision=precision, device=device)
+    clip = ClipModel.load(
+        model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+    )
     result = classify(clip, images, wanted, multi_label=multi_label)
     output.classification(result, as_json)
     if result.skipped:

@@ -8,7 +8,15 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DEVICE_OPT, JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import (
+    DEVICE_OPT,
+    JSON_OPT,
+    MODEL_OPT,
+    ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+)
 from clipaware.errors import UsageError
 
 eval_app = typer.Typer(
@@ -28,6 +36,8 @@ def eval_shapes_cmd(
     ),
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -39,7 +49,9 @@ def eval_shapes_cmd(
     name = model or str(SHAPES_CLIP_PATH)
     if via not in ("tasks", "ask"):
         raise UsageError("--via takes 'tasks' or 'ask'")
-    clip = ClipModel.load(name, runtime=runtime, precision=precision, device=device)
+    clip = ClipModel.load(
+        name, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+    )
     report = evaluate_shapes(clip, n=n, seed=seed, model_name=model or "shapes-clip", via=via)
     output.eval_report(report, as_json)
 
@@ -54,13 +66,17 @@ def _benchmark_command(benchmark: str, title: str) -> None:
         limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items per subset."),
         runtime: str | None = RUNTIME_OPT,
         precision: str | None = PRECISION_OPT,
+        onnx_cache: Path | None = ONNX_CACHE_OPT,
+        ort_spin: bool = ORT_SPIN_OPT,
         device: str | None = DEVICE_OPT,
         as_json: bool = JSON_OPT,
     ) -> None:
         from clipaware.models.clip import ClipModel
         from clipaware.world.evaluate import evaluate_benchmark
 
-        clip = ClipModel.load(model, runtime=runtime, precision=precision, device=device)
+        clip = ClipModel.load(
+            model, runtime=runtime, precision=precision, device=device, onnx_cache=onnx_cache, ort_spin=ort_spin
+        )
         report = evaluate_benchmark(benchmark, data, clip, images=images, limit=limit, model_name=clip.name)
         output.eval_report(report, as_json)
 

@@ -12,6 +12,7 @@ import typer
 from clipaware.cli import output
 from clipaware.cli.app import app
 from clipaware.cli.options import (
+    ANN_THRESHOLD_OPT,
     DB_OPT,
     DETECTOR_OPT,
     DEVICE_OPT,
@@ -25,6 +26,8 @@ from clipaware.cli.options import (
     MOD_AFTER_OPT,
     MOD_BEFORE_OPT,
     MODEL_OPT,
+    ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -51,6 +54,9 @@ def index_cmd(
     ),
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -60,7 +66,17 @@ def index_cmd(
     from clipaware.tasks.indexing import default_db_for, index_paths
 
     location = store or db or default_db_for(paths)
-    opened = Library.open(location, model=model, runtime=runtime, precision=precision, device=device, create=True)
+    opened = Library.open(
+        location,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
+        ann_threshold=ann_threshold,
+        create=True,
+    )
     with opened as library, progress_bar(not as_json, "indexing") as progress:
         report = index_paths(library, paths, batch_size=batch_size, progress=progress, ray=ray)
     output.index_report(report, as_json)
@@ -90,6 +106,9 @@ def search_cmd(
     min_height: int | None = MIN_H_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -108,7 +127,16 @@ def search_cmd(
         min_width=min_width,
         min_height=min_height,
     )
-    with Library.open(store or db, model=model, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        model=model,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
+        ann_threshold=ann_threshold,
+    ) as library:
         if routed:
             from clipaware.tasks.routed import routed_search
 
@@ -135,6 +163,9 @@ def similar_cmd(
     folder: Path | None = FOLDER_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -143,7 +174,15 @@ def similar_cmd(
     from clipaware.library import Library
     from clipaware.tasks.search import similar
 
-    with Library.open(store or db, runtime=runtime, precision=precision, device=device) as library:
+    with Library.open(
+        store or db,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
+        ann_threshold=ann_threshold,
+    ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)
     output.hits(hits, as_json, f"similar to {image}")

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import JSON_OPT, MODEL_OPT, PRECISION_OPT, RUNTIME_OPT
+from clipaware.cli.options import JSON_OPT, MODEL_OPT, ONNX_CACHE_OPT, PRECISION_OPT, RUNTIME_OPT
 
 models_app = typer.Typer(help="The model guide: known models, what each is for, and which are here.")
 app.add_typer(models_app, name="models")
 
 
 @models_app.callback(invoke_without_command=True)
-def models_cmd(ctx: typer.Context, as_json: bool = JSON_OPT) -> None:
+def models_cmd(ctx: typer.Context, model: str | None = MODEL_OPT, as_json: bool = JSON_OPT) -> None:
     """List the known models: family, dimensions, cost, strengths, weaknesses, cached or not."""
     if ctx.invoked_subcommand is not None:
         return
     from clipaware.tasks.catalog import list_models
 
-    output.model_guide(list_models(), as_json)
+    output.model_guide(list_models(default=model), as_json)
 
 
 @models_app.command("pull")
@@ -38,12 +40,13 @@ def doctor_cmd(
     model: str | None = MODEL_OPT,
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Check the installation: versions, CPU features, cached models, and that the default model runs."""
     from clipaware.tasks.doctor import run_doctor
 
-    report = run_doctor(model=model, runtime=runtime, precision=precision)
+    report = run_doctor(model=model, runtime=runtime, precision=precision, onnx_cache=onnx_cache)
     output.doctor_report(report, as_json)
     if not report.ok:
         raise typer.Exit(1)

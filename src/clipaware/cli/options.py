@@ -61,6 +61,25 @@ DEVICE_OPT = typer.Option(
     envvar="CLIPAWARE_DEVICE",
     help="PyTorch device for the CLIP model, e.g. cpu or cuda:0 (default: CUDA when present, else CPU).",
 )
+ONNX_CACHE_OPT = typer.Option(
+    None,
+    "--onnx-cache",
+    envvar="CLIPAWARE_ONNX_CACHE",
+    help="Folder for ONNX exports of the models (default: clipaware-onnx in the Hugging Face cache).",
+)
+ORT_SPIN_OPT = typer.Option(
+    False,
+    "--ort-spin",
+    envvar="CLIPAWARE_ORT_SPIN",
+    help="Let ONNX Runtime threads spin while idle (faster only when nothing else needs the cores).",
+)
+ANN_THRESHOLD_OPT = typer.Option(
+    None,
+    "--ann-threshold",
+    min=1,
+    envvar="CLIPAWARE_ANN_THRESHOLD",
+    help="Rows from which an SQLite index searches through its ANN (default 50000; for tests and benchmarks).",
+)
 
 # ``--ray`` alone means "start a local Ray"; ``--ray ADDRESS`` joins a cluster. An address is told apart from
 # a path to index by its shape.

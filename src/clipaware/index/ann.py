@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 
 ANN_SUFFIX = ".ann"
-THRESHOLD_ENV = "CLIPAWARE_ANN_THRESHOLD"
 EXACT_BELOW = 50_000  # exact search streams this many float16 rows from SQLite in ~0.1-0.2 s
 HNSW_BELOW = 100_000  # above: IVF-PQ (measured on 2 cores: HNSW builds 2-3x slower and answers slower)
 REBUILD_STALE_FRACTION = 0.2  # extend while under this share of entries is stale; rebuild above
@@ -44,12 +43,6 @@ FORMAT = 1
 _MAGIC = b"CLIPAWARE-ANN\x00"
 
 Chunks = Iterable[tuple[np.ndarray, np.ndarray]]  # (row ids int64, vectors (n, dim) float16/32)
-
-
-def ann_threshold() -> int:
-    """Row count from which searches use the ANN (``CLIPAWARE_ANN_THRESHOLD`` overrides, for tests)."""
-    value = os.environ.get(THRESHOLD_ENV)
-    return int(value) if value else EXACT_BELOW
 
 
 def kind_for(n: int) -> str:

@@ -28,8 +28,7 @@ import numpy as np
 from clipaware.errors import IndexUnavailableError, ModelMismatchError, UsageError
 from clipaware.index.ann import stream_top_k
 from clipaware.index.filters import Filters
-from clipaware.index.sqlite import IndexedFile, NewEmbedding
-from clipaware.index.store import StoreSpec
+from clipaware.index.store import IndexedFile, NewEmbedding, StoreSpec
 
 MAX_LIMIT = 16_384  # Milvus' largest top-k and query page
 _DUMMY = [0.0, 0.0]

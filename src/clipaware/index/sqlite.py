@@ -9,12 +9,10 @@ query with another model is refused rather than answered with noise.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +20,19 @@ import numpy as np
 from clipaware.errors import IndexUnavailableError, ModelMismatchError
 from clipaware.index.ann import (
     ANN_SUFFIX,
+    EXACT_BELOW,
     REBUILD_STALE_FRACTION,
     AnnIndex,
     AnnInfo,
     ExactIndex,
-    ann_threshold,
     candidates_for,
     stream_top_k,
 )
 from clipaware.index.ann import kind_for as ann_kind_for
 from clipaware.index.filters import Filters
+from clipaware.index.store import IndexedFile, NewEmbedding
 
 DEFAULT_DB_NAME = ".clipaware.db"
-DB_ENV = "CLIPAWARE_DB"
 
 
 def _v3_float16_generations(conn: sqlite3.Connection) -> None:
@@ -96,30 +94,6 @@ VECTOR_DTYPE = np.float16
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-@dataclass(frozen=True)
-class IndexedFile:
-    """What the index knows about a file, to decide whether it changed since it was embedded."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class NewEmbedding:
-    """One row to write: the file facts plus its vector."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    width: int | None
-    height: int | None
-    embedding: np.ndarray
-    taken_at: str | None = None  # EXIF DateTimeOriginal, ISO text
-
-
 def unit(vectors: np.ndarray) -> np.ndarray:
     """Float32 rows scaled back to unit length: float16 rounding leaves norms off by ~1e-4, and an image
     compared with itself should score 1.0, not 0.9999."""
@@ -134,10 +108,8 @@ def decode_vectors(blob: bytes, n: int) -> np.ndarray:
 
 
 def find_default_db(start: Path | None = None) -> Path | None:
-    """``CLIPAWARE_DB``, else the nearest ``.clipaware.db`` in the working folder or its parents."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env)
+    """The nearest ``.clipaware.db`` in the working folder or its parents (``--db`` / ``CLIPAWARE_DB`` name
+    another, at the command line)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / DEFAULT_DB_NAME
@@ -149,16 +121,19 @@ def find_default_db(start: Path | None = None) -> Path | None:
 class ImageIndex:
     """An open index database. Use :meth:`open` (existing) or :meth:`create_or_open` (for indexing)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, ann_threshold: int | None = None) -> None:
         self.path = path
         self.conn = conn
+        # rows from which searches use the ANN (the CLI's --ann-threshold / CLIPAWARE_ANN_THRESHOLD, for tests
+        # and benchmarks); below it every search is an exact scan
+        self.ann_threshold = ann_threshold or EXACT_BELOW
         self._ann: AnnIndex | None = None
         self._exact: tuple[int, ExactIndex] | None = None
         self._count: tuple[int, int] | None = None
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | Path | None) -> ImageIndex:
+    def open(cls, path: str | Path | None, *, ann_threshold: int | None = None) -> ImageIndex:
         """Open an existing index; a missing or foreign file is a clear error, never an empty result."""
         if path is None:
             path = find_default_db()
@@ -170,16 +145,18 @@ class ImageIndex:
         path = Path(path)
         if not path.is_file():
             raise IndexUnavailableError(f"no index at {path}; run `clipaware index FOLDER --db {path}` first")
-        index = cls(path, cls._connect(path))
+        index = cls(path, cls._connect(path), ann_threshold)
         index._migrate(create=False)
         return index
 
     @classmethod
-    def create_or_open(cls, path: str | Path, model_name: str, dim: int) -> ImageIndex:
+    def create_or_open(
+        cls, path: str | Path, model_name: str, dim: int, *, ann_threshold: int | None = None
+    ) -> ImageIndex:
         """Open the index at ``path`` for writing with ``model_name``, creating it if needed."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        index = cls(path, cls._connect(path))
+        index = cls(path, cls._connect(path), ann_threshold)
         index._migrate(create=True)
         with index.conn:
             index.conn.execute("INSERT OR IGNORE INTO meta VALUES ('model', ?)", (model_name,))
@@ -491,7 +468,7 @@ class ImageIndex:
     ) -> list[tuple[str, float]]:
         """Top ``k`` (path, cosine) for a unit ``query`` among rows passing ``filters``, best first.
 
-        Exact when asked, when the index is below :func:`ann_threshold` rows, or when the filter leaves
+        Exact when asked, when the index is below :attr:`ann_threshold` rows, or when the filter leaves
         that few or fewer than the candidates the ANN would fetch (a pre-filtered exact scan then beats
         any approximation). Otherwise the ANN proposes
         candidates, restricted to the filter inside the search, and they are re-scored exactly from the
@@ -499,7 +476,7 @@ class ImageIndex:
         up to the whole index.
         """
         filters = filters or Filters()
-        threshold = ann_threshold()
+        threshold = self.ann_threshold
         total = len(self)
         matching = total if filters.empty else self.count(filters)
         if matching == 0 or k < 1:

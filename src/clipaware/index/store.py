@@ -3,7 +3,8 @@
 Two implementations: :class:`~clipaware.index.sqlite.ImageIndex` (one SQLite file, the default, with a
 derived faiss ANN) and :class:`~clipaware.index.milvus.MilvusStore` (a Milvus server or cluster for many
 machines, or Milvus Lite in a file). Tasks only talk to this protocol, so the same indexing and search
-code, and the same test-suite, run against both.
+code, and the same test-suite, run against both. The protocol owns its row types (:class:`IndexedFile`,
+:class:`NewEmbedding`) and imports neither implementation; :mod:`clipaware.index.stores` opens one by name.
 
 A store is named by one string (``--store`` / ``--db``):
 
@@ -23,9 +24,32 @@ import numpy as np
 
 from clipaware.errors import UsageError
 from clipaware.index.filters import Filters
-from clipaware.index.sqlite import ImageIndex, IndexedFile, NewEmbedding, find_default_db
 
 DEFAULT_COLLECTION = "clipaware"
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    """What the index knows about a file, to decide whether it changed since it was embedded."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class NewEmbedding:
+    """One row to write: the file facts plus its vector."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    width: int | None
+    height: int | None
+    embedding: np.ndarray
+    taken_at: str | None = None  # EXIF DateTimeOriginal, ISO text
 
 
 @runtime_checkable
@@ -103,37 +127,3 @@ class StoreSpec:
     @property
     def is_sqlite(self) -> bool:
         return self.kind == "sqlite"
-
-    def exists(self) -> bool:
-        """Whether there is something to open (cheap for SQLite; asks Milvus otherwise)."""
-        if self.is_sqlite:
-            return Path(self.target).is_file()
-        from clipaware.index.milvus import MilvusStore
-
-        return MilvusStore.exists(self)
-
-
-def _parsed(spec: str | Path | StoreSpec) -> StoreSpec:
-    return spec if isinstance(spec, StoreSpec) else StoreSpec.parse(spec)
-
-
-def open_store(spec: str | Path | StoreSpec | None) -> VectorStore:
-    """Open an existing store; without a name, the default SQLite index (``--db`` rules)."""
-    if spec is None:
-        return ImageIndex.open(find_default_db())
-    parsed = _parsed(spec)
-    if parsed.is_sqlite:
-        return ImageIndex.open(parsed.target)
-    from clipaware.index.milvus import MilvusStore
-
-    return MilvusStore.open(parsed)
-
-
-def create_store(spec: str | Path | StoreSpec, model_name: str, dim: int) -> VectorStore:
-    """Open a store for writing with ``model_name`` vectors of size ``dim``, creating it if needed."""
-    parsed = _parsed(spec)
-    if parsed.is_sqlite:
-        return ImageIndex.create_or_open(parsed.target, model_name, dim)
-    from clipaware.index.milvus import MilvusStore
-
-    return MilvusStore.create_or_open(parsed, model_name, dim)

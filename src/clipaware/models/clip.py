@@ -38,18 +38,12 @@ def quiet_transformers() -> None:
 
 
 def torch_device(device: str | None = None) -> str:
-    """``CLIPAWARE_DEVICE`` or the argument, else CUDA when present, else CPU."""
+    """The named device, else CUDA when present, else CPU."""
     import torch
 
-    chosen = device or os.environ.get("CLIPAWARE_DEVICE")
-    if chosen:
-        return chosen
+    if device:
+        return device
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _pooled(output: Any):
-    """transformers 5 returns an output object from get_*_features; 4.x returned the tensor itself."""
-    return output if hasattr(output, "norm") else output.pooler_output
 
 
 def _normalise_np(features: np.ndarray) -> np.ndarray:
@@ -70,6 +64,39 @@ def _input_side(processor: Any) -> int:
         if side:
             return int(side)
     return 224
+
+
+class ModelInputs:
+    """Images and texts turned into what the towers take: preprocessing and tokenising, no weights needed.
+
+    Built before the weights load, because the engine check feeds a probe through it first.
+    """
+
+    def __init__(self, family: str, config: Any, tokenizer: Any, processor: Any) -> None:
+        self.family, self.config, self.tokenizer, self.processor = family, config, tokenizer, processor
+        self.fast_preprocess = FastPreprocessor.from_processor(processor)
+        self.image_size = _input_side(processor)
+
+    def preprocess(self, image: Any) -> np.ndarray:
+        """One decoded RGB image as the model's ``(3, H, W)`` float32 input (thread-safe)."""
+        if self.fast_preprocess is not None:
+            return self.fast_preprocess(image)
+        return self.processor(images=[image], return_tensors="np")["pixel_values"][0].astype(np.float32)
+
+    def preprocess_batch(self, images: Sequence[Any]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, 3, self.image_size, self.image_size), np.float32)
+        return np.stack([self.preprocess(image) for image in images])
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        encoded = self.tokenizer(list(texts), return_tensors="np", **self._text_kwargs())
+        return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+
+    def _text_kwargs(self) -> dict[str, Any]:
+        max_len = int(getattr(self.config.text_config, "max_position_embeddings", 77))
+        if self.family == "siglip":  # SigLIP was trained on text padded to its full length
+            return {"padding": "max_length", "truncation": True, "max_length": max_len}
+        return {"padding": True, "truncation": True, "max_length": max_len}
 
 
 class TextCache:
@@ -141,8 +168,9 @@ class ClipModel:
         self.check = built.check
         self._logit_scale = built.logit_scale
         self._logit_bias = built.logit_bias
-        self.image_size = _input_side(processor)
-        self.fast_preprocess = FastPreprocessor.from_processor(processor)
+        self.inputs = ModelInputs(family, self.config, tokenizer, processor)
+        self.image_size = self.inputs.image_size
+        self.fast_preprocess = self.inputs.fast_preprocess
         self.text_cache = TextCache()
 
     @classmethod
@@ -150,16 +178,21 @@ class ClipModel:
         cls,
         name: str | os.PathLike[str] | None = None,
         *,
-        device: str | None = None,
         runtime: str | None = None,
         precision: str | None = None,
+        device: str | None = None,
+        onnx_cache: str | os.PathLike[str] | None = None,
+        ort_spin: bool = False,
     ) -> ClipModel:
         """Load by hub name (``openai/clip-vit-base-patch32``) or local ``save_pretrained`` folder.
 
-        With no name: ``CLIPAWARE_MODEL`` or the registry default. A model that is neither local nor
-        downloadable raises :class:`ModelNotAvailableError` with the way to get it. ``runtime`` /
-        ``precision`` (else ``CLIPAWARE_RUNTIME`` / ``CLIPAWARE_PRECISION``, else the CPU's best) pick the
-        engine; a fast engine whose vectors stray from fp32 is refused with a warning.
+        Everything is explicit; nothing is read from flags or the environment (the CLI does that at the
+        door). With no name: the registry default. A model that is neither local nor downloadable raises
+        :class:`ModelNotAvailableError` with the way to get it. ``runtime`` / ``precision`` (else the CPU's
+        best; see :mod:`clipaware.models.runtime`) pick the engine; a fast engine whose vectors stray from
+        fp32 is refused with a warning. ``device``: a PyTorch device (default CUDA when present, else CPU).
+        ``onnx_cache``: where ONNX exports are kept (default: ``clipaware-onnx`` in the hub cache);
+        ``ort_spin``: let ONNX Runtime threads spin while idle (off: they would steal the decoders' cores).
         """
         from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
@@ -198,15 +231,21 @@ class ClipModel:
             except Exception as exc:
                 raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
 
-        shell = cls.__new__(cls)  # tokenising and preprocessing the probe need only config + processors
-        shell.family, shell.config, shell.tokenizer, shell.processor = family, config, tokenizer, processor
-        shell.fast_preprocess = FastPreprocessor.from_processor(processor)
-        shell.image_size = _input_side(processor)
+        inputs = ModelInputs(family, config, tokenizer, processor)  # the probe needs no weights
 
         def probe() -> tuple[np.ndarray, dict[str, np.ndarray]]:
-            return shell.preprocess_batch(probe_images()), shell.tokenize(list(PROBE_TEXTS))
+            return inputs.preprocess_batch(probe_images()), inputs.tokenize(list(PROBE_TEXTS))
 
-        built = build_engine(choice, name=name, folder=folder, load_torch=load_torch, probe=probe, device=device)
+        built = build_engine(
+            choice,
+            name=name,
+            folder=folder,
+            load_torch=load_torch,
+            probe=probe,
+            device=device,
+            onnx_cache=onnx_cache,
+            ort_spin=ort_spin,
+        )
         return cls(name, built.model, tokenizer, processor, family, device, built=built, config=config, folder=folder)
 
     # ------------------------------------------------------------------ facts
@@ -259,22 +298,17 @@ class ClipModel:
     # ----------------------------------------------------------- preprocessing
     def preprocess(self, image: Any) -> np.ndarray:
         """One decoded RGB image as the model's ``(3, H, W)`` float32 input (thread-safe)."""
-        if self.fast_preprocess is not None:
-            return self.fast_preprocess(image)
-        return self.processor(images=[image], return_tensors="np")["pixel_values"][0].astype(np.float32)
+        return self.inputs.preprocess(image)
 
     def preprocess_batch(self, images: Sequence[Any]) -> np.ndarray:
-        if not images:
-            return np.zeros((0, 3, self.image_size, self.image_size), np.float32)
-        return np.stack([self.preprocess(image) for image in images])
+        return self.inputs.preprocess_batch(images)
 
     def prepare(self, item: ImageSource) -> np.ndarray:
         """Decode (JPEG draft mode, straight to the model's size) and preprocess one image."""
         return self.preprocess(load_image(item, self.image_size))
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        encoded = self.tokenizer(list(texts), return_tensors="np", **self._text_kwargs())
-        return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
+        return self.inputs.tokenize(texts)
 
     # --------------------------------------------------------------- encoding
     def encode_images(
@@ -338,12 +372,6 @@ class ClipModel:
         if not texts:
             return np.zeros((0, self.embedding_dim), np.float32)
         return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
-
-    def _text_kwargs(self) -> dict[str, Any]:
-        max_len = int(getattr(self.config.text_config, "max_position_embeddings", 77))
-        if self.family == "siglip":  # SigLIP was trained on text padded to its full length
-            return {"padding": "max_length", "truncation": True, "max_length": max_len}
-        return {"padding": True, "truncation": True, "max_length": max_len}
 
     def patch_similarity(self, image: ImageSource, text: str) -> np.ndarray:
         """Cosine of each image patch with the text, as a ``(grid, grid)`` map (for heat-maps).

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from clipaware.models.runtime import RuntimeChoice
+from clipaware.models.towers import pooled
 
 MIN_COSINE = 0.999
 PROBE_TEXTS = (
@@ -99,20 +100,16 @@ class TorchEngine:
     def image(self, pixel_values: np.ndarray) -> np.ndarray:
         import torch
 
-        from clipaware.models.clip import _pooled
-
         pixels = torch.from_numpy(np.ascontiguousarray(pixel_values)).to(self.device, self.dtype)
         with torch.inference_mode():
-            return _pooled(self.model.get_image_features(pixel_values=pixels)).float().cpu().numpy()
+            return pooled(self.model.get_image_features(pixel_values=pixels)).float().cpu().numpy()
 
     def text(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
-        from clipaware.models.clip import _pooled
-
         feed = {k: torch.from_numpy(np.asarray(v)).to(self.device) for k, v in inputs.items()}
         with torch.inference_mode():
-            return _pooled(self.model.get_text_features(**feed)).float().cpu().numpy()
+            return pooled(self.model.get_text_features(**feed)).float().cpu().numpy()
 
 
 class OnnxEngine:
@@ -120,13 +117,13 @@ class OnnxEngine:
 
     runtime = "onnx"
 
-    def __init__(self, image_path: Path, text_path: Path, precision: str) -> None:
+    def __init__(self, image_path: Path, text_path: Path, precision: str, *, spin: bool = False) -> None:
         from clipaware.models.onnx import OnnxTower
 
         self.precision = precision
         self.text_precision = precision
-        self.image_tower = OnnxTower(image_path)
-        self.text_tower = OnnxTower(text_path)
+        self.image_tower = OnnxTower(image_path, spin=spin)
+        self.text_tower = OnnxTower(text_path, spin=spin)
 
     @property
     def label(self) -> str:
@@ -174,8 +171,14 @@ def build_engine(
     load_torch: Callable[[], Any],
     probe: Callable[[], tuple[np.ndarray, dict[str, np.ndarray]]],
     device: str = "cpu",
+    onnx_cache: str | Path | None = None,
+    ort_spin: bool = False,
 ) -> BuiltEngine:
-    """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails."""
+    """Build the engine ``choice`` asks for, verified against fp32, falling back when it fails.
+
+    Exported and quantised files (and their checks) are kept under ``onnx_cache`` (default: see
+    :func:`clipaware.models.onnx.onnx_cache_root`); ``ort_spin`` lets ONNX Runtime threads spin while idle.
+    """
     model: Any | None = None
     reference: tuple[np.ndarray, np.ndarray] | None = None
     probe_data: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
@@ -211,7 +214,7 @@ def build_engine(
 
     from clipaware.models import onnx as ox
 
-    cache = ox.cache_folder(name, folder)
+    cache = ox.cache_folder(name, folder, onnx_cache)
     checks_path, meta_path = cache / "checks.json", cache / "meta.json"
     checks = ox.read_json(checks_path)
 
@@ -274,7 +277,10 @@ def build_engine(
     if len(picked) < len(ox.TOWERS):
         return reference_engine("onnx export strays from fp32")
     engine = OnnxEngine(
-        ox.tower_file(cache, "image", picked["image"]), ox.tower_file(cache, "text", picked["text"]), picked["image"]
+        ox.tower_file(cache, "image", picked["image"]),
+        ox.tower_file(cache, "text", picked["text"]),
+        picked["image"],
+        spin=ort_spin,
     )
     engine.text_precision = picked["text"]
     reason = choice.reason if picked["image"] == choice.precision else f"onnx {choice.precision} refused"

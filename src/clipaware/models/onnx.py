@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-ONNX_CACHE_ENV = "CLIPAWARE_ONNX_CACHE"
 OPSET = 17
 # Bumped whenever the export or quantisation recipe changes, so that old cached files are not reused.
 # 3: the patch embedding is exported as a MatMul (see patch_projection), so int8 covers it too, and a
@@ -39,12 +38,11 @@ TOWERS = ("image", "text")
 TEXT_INPUTS = ("input_ids", "attention_mask")
 
 
-def onnx_cache_root() -> Path:
-    """``CLIPAWARE_ONNX_CACHE``, else ``clipaware-onnx`` inside the Hugging Face hub cache."""
+def onnx_cache_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """``root`` (the CLI's ``--onnx-cache`` / ``CLIPAWARE_ONNX_CACHE``), else ``clipaware-onnx`` in the hub cache."""
     from clipaware.models.hub import cache_dir
 
-    env = os.environ.get(ONNX_CACHE_ENV)
-    return Path(env).expanduser() if env else cache_dir() / "clipaware-onnx"
+    return Path(root).expanduser() if root else cache_dir() / "clipaware-onnx"
 
 
 def versions_key() -> str:
@@ -62,7 +60,7 @@ def _weight_files(folder: Path) -> list[Path]:
     return files or sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in {".bin", ".pt", ".pth"})
 
 
-def weights_key(folder: Path) -> str:
+def weights_key(folder: Path, root: str | os.PathLike[str] | None = None) -> str:
     """The hub revision of a snapshot folder, else a content hash of the folder's weights and config.
 
     Hashing gigabytes on every load would cost seconds, so the hash is remembered per file (path, size,
@@ -71,7 +69,7 @@ def weights_key(folder: Path) -> str:
     folder = Path(folder).resolve()
     if folder.parent.name == "snapshots" and re.fullmatch(r"[0-9a-f]{40}", folder.name):
         return folder.name
-    memo_path = onnx_cache_root() / "local-weights.json"
+    memo_path = onnx_cache_root(root) / "local-weights.json"
     try:
         memo = json.loads(memo_path.read_text())
     except (OSError, ValueError):
@@ -94,12 +92,13 @@ def weights_key(folder: Path) -> str:
     return "sha" + digest.hexdigest()[:20]
 
 
-def cache_folder(name: str, folder: Path) -> Path:
-    """Where the ONNX files of model ``name`` (loaded from ``folder``) live."""
+def cache_folder(name: str, folder: Path, root: str | os.PathLike[str] | None = None) -> Path:
+    """Where the ONNX files of model ``name`` (loaded from ``folder``) live, under ``root`` (see onnx_cache_root)."""
     from clipaware.models.hub import is_local_reference
 
     readable = "local--" + Path(name).name if is_local_reference(name) else name.replace("/", "--")
-    return onnx_cache_root() / re.sub(r"[^\w.-]", "_", readable) / f"{weights_key(folder)}-{versions_key()}"
+    key = f"{weights_key(folder, root)}-{versions_key()}"
+    return onnx_cache_root(root) / re.sub(r"[^\w.-]", "_", readable) / key
 
 
 def _write_json(path: Path, payload: object) -> None:
@@ -257,7 +256,7 @@ def _tower_module(model: Any, tower: str, text_inputs: Sequence[str]) -> Any:
     """A module whose forward is exactly what ClipModel runs for one tower (pooled, projected, raw)."""
     import torch
 
-    from clipaware.models.clip import _pooled
+    from clipaware.models.towers import pooled
 
     class ImageTower(torch.nn.Module):
         def __init__(self) -> None:
@@ -265,7 +264,7 @@ def _tower_module(model: Any, tower: str, text_inputs: Sequence[str]) -> Any:
             self.model = model
 
         def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-            return _pooled(self.model.get_image_features(pixel_values=pixel_values))
+            return pooled(self.model.get_image_features(pixel_values=pixel_values))
 
     class TextTower(torch.nn.Module):
         def __init__(self) -> None:
@@ -274,7 +273,7 @@ def _tower_module(model: Any, tower: str, text_inputs: Sequence[str]) -> Any:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
             kwargs = {"attention_mask": attention_mask} if "attention_mask" in text_inputs else {}
-            return _pooled(self.model.get_text_features(input_ids=input_ids, **kwargs))
+            return pooled(self.model.get_text_features(input_ids=input_ids, **kwargs))
 
     return ImageTower() if tower == "image" else TextTower()
 
@@ -418,11 +417,12 @@ def _quiet_root_logger() -> Iterator[None]:
 
 
 # ------------------------------------------------------------------------------------------------ run
-def make_session(path: Path, threads: int | None = None) -> Any:
+def make_session(path: Path, threads: int | None = None, *, spin: bool = False) -> Any:
     """An ONNX Runtime CPU session with full graph optimisation.
 
-    Spinning is switched off: idle runtime threads that spin steal the cores the decoding workers need
-    while a batch is being prepared, which costs more end to end than the spin saves.
+    Spinning is off unless ``spin`` (the CLI's ``--ort-spin`` / ``CLIPAWARE_ORT_SPIN``): idle runtime threads
+    that spin steal the cores the decoding workers need while a batch is being prepared, which costs more
+    end to end than the spin saves.
     """
     import onnxruntime as ort
 
@@ -432,16 +432,16 @@ def make_session(path: Path, threads: int | None = None) -> Any:
     if threads:
         options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", os.environ.get("CLIPAWARE_ORT_SPIN", "0"))
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxTower:
     """One exported tower: numpy inputs in, raw (unnormalised) float32 features out."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, *, spin: bool = False) -> None:
         self.path = path
-        self.session = make_session(path, threads)
+        self.session = make_session(path, threads, spin=spin)
         self.inputs = tuple(i.name for i in self.session.get_inputs())
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:

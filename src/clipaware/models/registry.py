@@ -8,11 +8,9 @@ loads: the registry describes, it does not restrict.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
-MODEL_ENV = "CLIPAWARE_MODEL"
 
 
 @dataclass(frozen=True)
@@ -125,12 +123,12 @@ SIGMOID_FAMILIES = frozenset({"siglip"})
 
 
 def default_model_name() -> str:
-    """The model to use when none is named: ``CLIPAWARE_MODEL`` if set, else ViT-B/32."""
-    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    """The model to use when none is named: ViT-B/32 (the CLI's ``--model`` / ``CLIPAWARE_MODEL`` name another)."""
+    return DEFAULT_MODEL
 
 
 def resolve_model_name(name: str | None) -> str:
-    """An explicit ``--model`` wins over the environment, which wins over the default."""
+    """The named model, else the default."""
     return name or default_model_name()
 
 

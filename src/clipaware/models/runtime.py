@@ -10,16 +10,14 @@ trade a little precision for a lot of speed, and which one wins depends on the C
 * neither: ONNX Runtime fp32 (no precision lost; without VNNI, int8 u8×s8 products can saturate and need
   7-bit weights, for a smaller gain we could not measure here).
 
-An explicit ``runtime=``/``precision=`` (or ``--runtime``/``--precision``) wins over ``CLIPAWARE_RUNTIME`` /
-``CLIPAWARE_PRECISION``, which win over the CPU's default.
+An explicit ``runtime=`` / ``precision=`` wins over the CPU's default. The command line turns
+``--runtime`` / ``--precision`` (or ``CLIPAWARE_RUNTIME`` / ``CLIPAWARE_PRECISION``) into those arguments at
+the door; nothing here reads flags or the environment.
 """
 
 from __future__ import annotations
 
-import os
 import platform
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +25,6 @@ from clipaware.errors import UsageError
 
 RUNTIMES = ("torch", "onnx")
 PRECISIONS = ("fp32", "bf16", "int8")
-RUNTIME_ENV = "CLIPAWARE_RUNTIME"
-PRECISION_ENV = "CLIPAWARE_PRECISION"
 
 # CPU flags (as /proc/cpuinfo names them) that change which fast paths are worth taking.
 CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
@@ -93,38 +89,15 @@ def _checked(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
-# What the command line asked for (``--runtime`` / ``--precision``), consulted by every model load inside
-# :func:`preferred_runtime`. A plain global rather than a context variable on purpose: indexing loads the
-# model in a decoding worker thread, which a context variable would not reach.
-_preferred: tuple[str | None, str | None] = (None, None)
-
-
-@contextmanager
-def preferred_runtime(runtime: str | None, precision: str | None) -> Iterator[None]:
-    """Make models loaded inside this block use ``runtime`` / ``precision`` unless told otherwise.
-
-    Lets the CLI pass ``--runtime`` / ``--precision`` through tasks that know nothing about engines.
-    Bad values fail here, before any work starts.
-    """
-    global _preferred
-    previous = _preferred
-    _preferred = (runtime, precision)
-    try:
-        resolve_choice()
-        yield
-    finally:
-        _preferred = previous
-
-
 def resolve_choice(runtime: str | None = None, precision: str | None = None) -> RuntimeChoice:
-    """The runtime and precision to use: arguments, then the CLI's, then environment, then the CPU's default.
+    """The runtime and precision to use: the arguments, else the CPU's default.
 
     Naming only one of them picks a sensible partner: ``--runtime torch`` alone is the fp32 reference,
     ``--runtime onnx`` alone takes the CPU default's precision if ONNX can run it, ``--precision bf16``
     alone runs on PyTorch (ONNX Runtime has no bf16 CPU kernels), ``--precision int8`` alone on ONNX.
     """
-    runtime = runtime or _preferred[0] or os.environ.get(RUNTIME_ENV) or None
-    precision = precision or _preferred[1] or os.environ.get(PRECISION_ENV) or None
+    runtime = runtime or None
+    precision = precision or None
     default = default_choice()
     if runtime is None and precision is None:
         return default

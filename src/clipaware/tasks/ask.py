@@ -11,14 +11,13 @@ distribution so that "no match" is a possible answer.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clipaware.errors import UsageError
-from clipaware.lazy import Lazy
+from clipaware.lazy import Lazy, Shelf
 from clipaware.models.detect import Detector, ImageInput, as_pil, load_detector
 from clipaware.query import QueryAnalysis, analyze
 from clipaware.query.tokens import singular
@@ -199,7 +198,8 @@ class Toolkit:
     ``clip`` is a loaded :class:`~clipaware.models.clip.ClipModel`, or a :class:`~clipaware.lazy.Lazy` one
     (an opened library's, or the one a command will load only if a route needs it). Detectors (by name:
     ``auto``, ``detr``, ``owlv2``, ``shapes`` or a folder; or a loaded one) and the image-feature model for
-    ``gallery`` are loaded here on first need and owned by the toolkit. Thread-safe.
+    ``gallery`` are loaded on first need, once per ``shelf`` (the toolkit's own, or an opened library's,
+    shared by its toolkits). Thread-safe.
     """
 
     def __init__(
@@ -208,15 +208,14 @@ class Toolkit:
         detector: str | Detector = "auto",
         gallery: str | Path | None = None,
         feature_model: str | None = None,
+        *,
+        shelf: Shelf | None = None,
     ) -> None:
         if isinstance(clip, (str, Path)) or clip is None:
             raise TypeError("Toolkit takes a loaded ClipModel (or a Lazy one), not a name: load it at the door")
         self._clip = clip if isinstance(clip, Lazy) else Lazy.of(clip)
         self._detector_choice, self.gallery_dir, self.feature_name = detector, gallery, feature_model
-        self._detectors: dict[str, Detector] = {}
-        self._features: Any = None
-        self._gallery: Any = None
-        self._lock = threading.RLock()
+        self._shelf = shelf if shelf is not None else Shelf()  # an opened library shares one across toolkits
 
     @property
     def clip(self) -> ClipModel:
@@ -225,13 +224,11 @@ class Toolkit:
     def detector(self, nouns: Sequence[str]) -> Detector:
         if not isinstance(self._detector_choice, str):
             return self._detector_choice
-        from clipaware.models.detect import choose_detector_name
+        from clipaware.models.detect import DETR, OWLV2, choose_detector_name
 
-        key = choose_detector_name(nouns) if self._detector_choice == "auto" else self._detector_choice
-        with self._lock:
-            if key not in self._detectors:
-                self._detectors[key] = load_detector(key, nouns)
-            return self._detectors[key]
+        key = self._detector_choice.strip()
+        key = choose_detector_name(nouns) if key == "auto" else {"detr": DETR, "owlv2": OWLV2}.get(key, key)
+        return self._shelf.get(("detector", key), lambda: load_detector(key, nouns))
 
     def detector_name(self, nouns: Sequence[str]) -> str:
         det = self.detector(nouns)
@@ -241,11 +238,10 @@ class Toolkit:
         from clipaware.models.features import FeatureModel
         from clipaware.tasks.identify import build_gallery
 
-        with self._lock:
-            if self._gallery is None:
-                self._features = FeatureModel.load(self.feature_name)
-                self._gallery = build_gallery(self.gallery_dir, self._features)  # type: ignore[arg-type]
-            return self._features, self._gallery
+        features = self._shelf.get(("features", self.feature_name), lambda: FeatureModel.load(self.feature_name))
+        key = ("gallery", str(self.gallery_dir), self.feature_name)
+        gallery = self._shelf.get(key, lambda: build_gallery(self.gallery_dir, features))  # type: ignore[arg-type]
+        return features, gallery
 
 
 def _alternatives(ref: ObjectRef) -> list[tuple[str, ...]]:

@@ -21,9 +21,9 @@ class ModelEntry:
         return {**self.spec.to_dict(), "cached": self.cached, "default": self.default}
 
 
-def list_models() -> list[ModelEntry]:
-    """Every registry model, with its local cache state (no network)."""
-    default = default_model_name()
+def list_models(default: str | None = None) -> list[ModelEntry]:
+    """Every registry model, with its local cache state (no network); ``default`` is the one commands use."""
+    default = default or default_model_name()
     return [ModelEntry(spec, cached_snapshot(name) is not None, name == default) for name, spec in REGISTRY.items()]
 
 

@@ -44,7 +44,9 @@ class EmbeddedRow:
 class EmbedActor:
     """A Ray actor: holds one model; each call reads, decodes and embeds one batch of paths."""
 
-    def __init__(self, model_name: str, runtime: str, precision: str, threads: int = 1) -> None:
+    def __init__(
+        self, model_name: str, runtime: str, precision: str, onnx_cache: str | None = None, threads: int = 1
+    ) -> None:
         import torch
 
         from clipaware.models.clip import ClipModel
@@ -52,7 +54,7 @@ class EmbedActor:
         torch.set_num_threads(threads)  # one actor per CPU: intra-op threads would only fight each other
         # the driver's engine, passed explicitly: a worker process sees neither the CLI's --runtime nor,
         # on a remote cluster, the driver's environment, and vectors from two engines would be mixed
-        self.model = ClipModel.load(model_name, runtime=runtime, precision=precision)
+        self.model = ClipModel.load(model_name, runtime=runtime, precision=precision, onnx_cache=onnx_cache)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from clipaware.images import decode_image, read_file
@@ -91,6 +93,7 @@ def embed_on_ray(
     *,
     runtime: str | None = None,
     precision: str | None = None,
+    onnx_cache: str | None = None,
     address: str = "local",
     batch_size: int = 32,
     workers: int | None = None,
@@ -121,6 +124,7 @@ def embed_on_ray(
                 "model_name": model_name,
                 "runtime": engine.runtime,
                 "precision": engine.precision,
+                "onnx_cache": onnx_cache,
             },
             batch_size=batch_size,
             batch_format="numpy",

@@ -49,7 +49,7 @@ def _free_disk(path: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
-def _default_model_check(name: str, runtime: str | None, precision: str | None) -> Check:
+def _default_model_check(name: str, runtime: str | None, precision: str | None, onnx_cache: Path | None) -> Check:
     """Load the default model from local files only and embed one image and one text with it."""
     from PIL import Image
 
@@ -58,7 +58,7 @@ def _default_model_check(name: str, runtime: str | None, precision: str | None) 
 
     try:
         model_folder(name, allow_download=False)
-        model = ClipModel.load(name, runtime=runtime, precision=precision)
+        model = ClipModel.load(name, runtime=runtime, precision=precision, onnx_cache=onnx_cache)
         img = model.encode_images([Image.new("RGB", (model.image_size, model.image_size), (128, 128, 128))])
         txt = model.encode_texts(["a photo of a cat."])
         engine = model.engine.label
@@ -94,7 +94,12 @@ def _runtime_check(runtime: str | None, precision: str | None) -> Check:
     return Check("runtime", True, detail)
 
 
-def run_doctor(model: str | None = None, runtime: str | None = None, precision: str | None = None) -> DoctorReport:
+def run_doctor(
+    model: str | None = None,
+    runtime: str | None = None,
+    precision: str | None = None,
+    onnx_cache: Path | None = None,
+) -> DoctorReport:
     """Run every check (no network: only what is already on this machine counts).
 
     ``model`` (default: the registry's default), ``runtime`` and ``precision`` are what the commands will
@@ -124,5 +129,5 @@ def run_doctor(model: str | None = None, runtime: str | None = None, precision: 
     checks.append(
         Check("cached models", True, ", ".join(cached) if cached else "none of the registry models are cached")
     )
-    checks.append(_default_model_check(model or default_model_name(), runtime, precision))
+    checks.append(_default_model_check(model or default_model_name(), runtime, precision, onnx_cache))
     return DoctorReport(tuple(checks))

@@ -25,9 +25,9 @@ import numpy as np
 
 from clipaware.errors import ImageLoadError, UsageError
 from clipaware.images import IMAGE_SUFFIXES, content_hash, decode_image, read_file
-from clipaware.index.ann import ann_threshold
 from clipaware.index.filters import taken_at_from_bytes
-from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex, IndexedFile, NewEmbedding
+from clipaware.index.sqlite import DEFAULT_DB_NAME, ImageIndex
+from clipaware.index.store import IndexedFile, NewEmbedding
 from clipaware.models.runtime import BATCH_SIZES
 from clipaware.pipeline import default_workers, ordered_map
 from clipaware.progress import Report
@@ -271,6 +271,7 @@ def index_paths(
             library.model_name,
             runtime=library.runtime,
             precision=library.precision,
+            onnx_cache=str(library.onnx_cache) if library.onnx_cache else None,
             address=ray,
             batch_size=batch_size or 32,
         ):
@@ -309,7 +310,7 @@ def index_paths(
         if fixed_or_gone:
             index.forget_skips(fixed_or_gone)
         ann = None
-        if isinstance(index, ImageIndex) and len(index) >= ann_threshold():
+        if isinstance(index, ImageIndex) and len(index) >= index.ann_threshold:
             ann = index.ann()[1].to_dict()  # now, so that the next search does not pay for it
         return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, **counts)
     return IndexReport(library.location, model_name, skipped=tuple(skipped), **counts)

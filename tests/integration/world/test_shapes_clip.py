@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import ENGINE
 
 from clipaware.world import SHAPES_CLIP_PATH
 from clipaware.world.scenes import COLOURS, SHAPES, ObjectSpec, make_scene
@@ -27,7 +28,7 @@ HELD_OUT_SEED = 777  # training used seeds 0 (scenes), 1 (captions) and 1000 (it
 def clip():
     from clipaware.models.clip import ClipModel
 
-    return ClipModel.load(SHAPES_CLIP_PATH)
+    return ClipModel.load(SHAPES_CLIP_PATH, **ENGINE)
 
 
 def _single(rng: np.random.Generator, colour: str, shape: str):
@@ -134,6 +135,6 @@ def test_american_spelling_reads_as_the_trained_word() -> None:
     from clipaware import ClipModel
     from clipaware.world import SHAPES_CLIP_PATH
 
-    model = ClipModel.load(SHAPES_CLIP_PATH)
+    model = ClipModel.load(SHAPES_CLIP_PATH, **ENGINE)
     assert model.knows("gray")  # the analyzer normalises "grey" to "gray"; the model was trained on "grey"
     assert model.tokenizer("a gray star")["input_ids"] == model.tokenizer("a grey star")["input_ids"]
