@@ -181,10 +181,12 @@ class Library:
         serve``) gives each thread that touches the store its own handle, opened on that thread, while the
         model (and each detector) stays loaded once. Close the handle when its thread is done with it.
         """
-        store = open_store(self.spec) if self._store is not None or self.spec.exists() else None
+        exists = self._store is not None or self.spec.exists()
+        store = open_store(self.spec, ann_threshold=self.ann_threshold) if exists else None
         twin = Library(self.spec, store, self.model_name, runtime=self.runtime, precision=self.precision,
-                       device=self.device, location=self._location)  # fmt: skip
-        twin._model = self._model
+                       device=self.device, onnx_cache=self.onnx_cache, ann_threshold=self.ann_threshold,
+                       ort_spin=self.ort_spin, location=self._location)  # fmt: skip
+        twin._model, twin._shelf = self._model, self._shelf
         twin._toolkits, twin._toolkits_lock = self._toolkits, self._toolkits_lock
         return twin
 

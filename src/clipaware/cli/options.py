@@ -32,7 +32,7 @@ DETECTOR_OPT = typer.Option(
 STORE_OPT = typer.Option(
     None,
     "--store",
-    help="Where vectors live instead of --db: FILE (SQLite), milvus://HOST:PORT\\[/COLLECTION], milvus-lite:FILE.",
+    help="Where vectors live instead of --db: FILE (SQLite), milvus://HOST:PORT[/COLLECTION], milvus-lite:FILE.",
 )
 EXACT_OPT = typer.Option(False, "--exact", help="Scan every vector instead of the ANN index (slower, exact).")
 GLOB_OPT = typer.Option(None, "--glob", help="Only paths matching this glob (* crosses folders), e.g. '*/2024/*'.")

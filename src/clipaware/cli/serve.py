@@ -18,7 +18,17 @@ import typer
 
 from clipaware.cli import output
 from clipaware.cli.app import app
-from clipaware.cli.options import DB_OPT, DETECTOR_OPT, DEVICE_OPT, PRECISION_OPT, RUNTIME_OPT, STORE_OPT
+from clipaware.cli.options import (
+    ANN_THRESHOLD_OPT,
+    DB_OPT,
+    DETECTOR_OPT,
+    DEVICE_OPT,
+    ONNX_CACHE_OPT,
+    ORT_SPIN_OPT,
+    PRECISION_OPT,
+    RUNTIME_OPT,
+    STORE_OPT,
+)
 from clipaware.errors import UsageError
 
 
@@ -47,6 +57,9 @@ def serve_cmd(
     runtime: str | None = RUNTIME_OPT,
     precision: str | None = PRECISION_OPT,
     device: str | None = DEVICE_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    ort_spin: bool = ORT_SPIN_OPT,
+    ann_threshold: int | None = ANN_THRESHOLD_OPT,
 ) -> None:
     """Serve the index: a JSON API (docs at /docs) and a search page, with the model loaded once."""
     import uvicorn
@@ -59,7 +72,15 @@ def serve_cmd(
     for root in roots:
         if not root.is_dir():
             raise UsageError(f"--root {root}: not a folder")
-    library = Library.open(store or db, runtime=runtime, precision=precision, device=device)
+    library = Library.open(
+        store or db,
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
+        ann_threshold=ann_threshold,
+    )
     with library:
         output.serving_status(f"loading {library.model_name} …")
         library.model  # noqa: B018  (warm: loaded now, not by the first request)
