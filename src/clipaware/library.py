@@ -183,6 +183,22 @@ class Library:
             return self.spec.target
         return self._location or f"{self.spec.kind}:{self.spec.target}"
 
+    def reopen(self) -> Library:
+        """Another handle on the same store with its own connection, sharing this library's model and toolkits.
+
+        An SQLite connection belongs to the thread that opened it, so a long-lived holder (``clipaware
+        serve``) gives each thread that touches the store its own handle, opened on that thread, while the
+        model (and each detector) stays loaded once. Close the handle when its thread is done with it.
+        """
+        exists = self._store is not None or self.spec.exists()
+        store = open_store(self.spec, ann_threshold=self.ann_threshold) if exists else None
+        twin = Library(self.spec, store, self.model_name, runtime=self.runtime, precision=self.precision,
+                       device=self.device, onnx_cache=self.onnx_cache, ann_threshold=self.ann_threshold,
+                       ort_spin=self.ort_spin, location=self._location)  # fmt: skip
+        twin._model, twin._shelf = self._model, self._shelf
+        twin._toolkits, twin._toolkits_lock = self._toolkits, self._toolkits_lock
+        return twin
+
     def close(self) -> None:
         with self._store_lock:
             if self._store is not None:

@@ -13,7 +13,17 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from clipaware.cli import ask_cmds, check, classify, eval, library_cmds, models, output, people_cmds  # noqa: F401
+from clipaware.cli import (  # noqa: F401  (they register)
+    ask_cmds,
+    check,
+    classify,
+    eval,
+    library_cmds,
+    models,
+    output,
+    people_cmds,
+    serve,
+)
 from clipaware.cli import mcp as _mcp  # noqa: F401  (registers `clipaware mcp`)
 from clipaware.cli.app import app
 from clipaware.cli.options import expand_ray_flag, take_debug_flag

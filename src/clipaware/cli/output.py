@@ -483,3 +483,17 @@ def show_notices() -> None:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     warnings.showwarning = _note_warning
+
+
+def serving_status(message: str) -> None:
+    """What ``serve`` is doing before it listens (stderr: stdout stays for the address)."""
+    err.print(message, markup=False)
+
+
+def serving(url: str, token: str | None, location: str, roots: Iterable[Any]) -> None:
+    """Where the page is, once the server listens (with the token in the URL the page trades for a cookie)."""
+    out.print(f"clipaware serves {lit(location)}")
+    for root in roots:
+        out.print(f"  images under {lit(root)}")
+    shown = f"{url}?token={token}" if token else url
+    out.print(f"open [bold]{lit(shown)}[/] (API docs at {lit(url)}docs); Ctrl-C stops")
