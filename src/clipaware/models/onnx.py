@@ -46,12 +46,20 @@ def onnx_cache_root(root: str | os.PathLike[str] | None = None) -> Path:
 
 
 def versions_key() -> str:
-    """The exporter and runtime versions that shape the files (a change means re-export)."""
-    import onnx
-    import onnxruntime
-    import torch
+    """The exporter and runtime versions that shape the files (a change means re-export).
 
-    versions = f"r{RECIPE}-torch{torch.__version__}-onnx{onnx.__version__}-ort{onnxruntime.__version__}"
+    Read from the installed packages' metadata, which names the same versions as their ``__version__``
+    without importing torch (seconds) on the warm path that never runs it.
+    """
+    from importlib import metadata
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "none"
+
+    versions = f"r{RECIPE}-torch{version('torch')}-onnx{version('onnx')}-ort{version('onnxruntime')}"
     return versions.replace("+", "_")
 
 
