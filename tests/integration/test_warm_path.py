@@ -158,3 +158,26 @@ def test_a_text_search_on_a_cached_engine_imports_neither_torch_nor_transformers
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 4
     assert "HEAVY=[]" in done.stderr, done.stderr
+
+
+def test_the_cache_keeps_only_the_towers_the_engine_runs(
+    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An fp32 tower that int8 replaced is deleted; the next load still finds the engine cached."""
+    from clipaware.models import engines, onnx
+
+    monkeypatch.setattr(engines, "MIN_COSINE", -1.0)  # let int8 pass on any CPU: this pins the bookkeeping
+    engine = {"runtime": "onnx", "precision": "int8", "onnx_cache": tmp_path}
+    first = ClipModel.load(str(tiny_clip_dir), **engine)
+    folder = onnx.cache_folder(first.name, tiny_clip_dir, tmp_path)
+    assert first.engine.label == "onnx int8"
+    assert {p.name for p in folder.glob("*.onnx")} == {"image-int8.onnx", "text-int8.onnx"}
+
+    import transformers
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("a cached engine must not load PyTorch weights")
+
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", no_weights)
+    again = ClipModel.load(str(tiny_clip_dir), **engine)
+    assert again.engine.label == "onnx int8" and again._model is None

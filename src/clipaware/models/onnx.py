@@ -134,6 +134,16 @@ def tower_file(folder: Path, tower: str, precision: str) -> Path:
     return folder / f"{tower}-{precision}.onnx"
 
 
+def remove_tower(folder: Path, tower: str, precision: str) -> bool:
+    """Delete one tower's file, unless the folder holds external-data files (whose owner we cannot tell)."""
+    path = tower_file(folder, tower, precision)
+    extras = [p for p in folder.iterdir() if p.is_file() and p.suffix not in (".onnx", ".json")]
+    if not path.is_file() or extras:
+        return False
+    path.unlink()
+    return True
+
+
 # ------------------------------------------------------------------------------------------------ export
 def is_patchify_conv(module: Any) -> bool:
     """A Conv2d whose stride equals its kernel: a ViT patch embedding (non-overlapping patches)."""
