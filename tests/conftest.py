@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,13 +12,26 @@ import pytest
 
 from tests.helpers import crafted_png_bomb
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may reach a hub
+# Hermetic: the session gets its own HOME and Hugging Face cache in a temporary folder, set before anything
+# imports huggingface_hub (which reads them once, at import). What the user has cached (DETR, CLIP, ONNX
+# exports) or set (CLIPAWARE_MODEL, CLIPAWARE_DB, HF_HOME) must not change what a test sees.
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="clipaware-tests-home-"))
+os.environ["HOME"] = str(SESSION_HOME)
+os.environ["XDG_CACHE_HOME"] = str(SESSION_HOME / ".cache")
+os.environ["HF_HOME"] = str(SESSION_HOME / ".cache" / "huggingface")
+os.environ["HF_HUB_CACHE"] = str(SESSION_HOME / ".cache" / "huggingface" / "hub")
+USER_SETTINGS = ("HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_ASSETS_CACHE", "CLIPAWARE_MODEL", "CLIPAWARE_DB")
+USER_SETTINGS += ("CLIPAWARE_DEVICE", "CLIPAWARE_ANN_THRESHOLD", "CLIPAWARE_ORT_SPIN")
+for _var in USER_SETTINGS:
+    os.environ.pop(_var, None)
+atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
+os.environ["HF_HUB_OFFLINE"] = "1"  # no test may reach a hub
 # The suite checks model semantics against transformers' own fp32 output, so it runs on the PyTorch fp32
 # reference unless a test asks for another engine (tests/integration/test_runtimes.py does, for each one).
 os.environ.setdefault("CLIPAWARE_RUNTIME", "torch")
 os.environ.setdefault("CLIPAWARE_PRECISION", "fp32")
 # ONNX exports made by tests go to a throw-away folder, never into the user's Hugging Face cache.
-os.environ.setdefault("CLIPAWARE_ONNX_CACHE", tempfile.mkdtemp(prefix="clipaware-onnx-tests-"))
+os.environ["CLIPAWARE_ONNX_CACHE"] = str(SESSION_HOME / "onnx")
 # The CLI reads the three variables above at its door (typer's envvar=); nothing deeper reads them. Tests
 # that load models themselves pass the same choice explicitly.
 ONNX_CACHE = Path(os.environ["CLIPAWARE_ONNX_CACHE"])
@@ -75,3 +90,20 @@ def photo_folder(tmp_path: Path) -> Path:
     (root / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
     (root / "bomb.png").write_bytes(crafted_png_bomb())
     return root
+
+
+@pytest.fixture()
+def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Hugging Face cache for this test, in-process and for subprocesses, offline.
+
+    huggingface_hub reads ``HF_HUB_CACHE`` once at import, so setting the variable alone would leave this
+    process looking at the old cache; the constant is patched too.
+    """
+    from huggingface_hub import constants
+
+    cache = tmp_path / "empty-hf-cache"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    return cache

@@ -87,10 +87,11 @@ def test_fine_grained_with_a_one_image_gallery(photo, detectors, env, capsys, mo
     assert "one identity" in step["note"]
 
 
-def test_bad_questions_and_missing_models_are_clear_errors(photo, env, capsys, monkeypatch, tmp_path) -> None:
+def test_bad_questions_and_missing_models_are_clear_errors(
+    photo, env, capsys, monkeypatch, tmp_path, empty_hub_cache
+) -> None:
     code, _, err = run(capsys, monkeypatch, "ask", photo, "   ")
     assert code == 2 and "error" in err.lower()
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     code, _, err = run(capsys, monkeypatch, "ask", photo, "how many dogs?", "--detector", "detr")
     assert code == 2 and "models pull" in err and "Traceback" not in err
     code, _, err = run(capsys, monkeypatch, "ask", tmp_path / "nope.jpg", "how many dogs?")

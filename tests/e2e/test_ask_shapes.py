@@ -102,3 +102,38 @@ def test_diagnose_shows_clip_cannot_tell_sides_but_the_route_can(env, tmp_path, 
     assert kinds["swap_sides"]["text"] == "a red circle to the right of a blue square"
     assert abs(kinds["swap_sides"]["delta"]) < 0.05  # CLIP barely separates left from right
     assert out_png.is_file()
+
+
+def test_diagnose_leads_with_a_probe_clip_prefers_and_does_not_fake_a_calibration(
+    env, tmp_path, capsys, monkeypatch
+) -> None:
+    """The shapes CLIP scores the attribute-swapped caption above the query, and cannot read the everyday
+    null captions: the explanation starts with the swap, and no z is invented."""
+    specs = [
+        ObjectSpec("circle", "red", "large", (0, 0, 100, 224)),
+        ObjectSpec("square", "blue", "large", (124, 0, 224, 224)),
+    ]
+    image = _scene_file(tmp_path, specs)
+    query = "a red circle to the left of a blue square"
+    args = ("diagnose", "--image", image, "--query", query, "--detector", "shapes")
+    code, out, _ = run(capsys, monkeypatch, *args, "--json")
+    result = json.loads(out)
+    swap = {p["kind"]: p for p in result["probes"]}["swap_attributes"]
+    assert code == 0 and swap["delta"] < 0 and swap["clip_prefers_probe"] and not swap["clip_cannot_tell"]
+    assert result["explanation"].startswith(f"CLIP scores the altered query {swap['text']!r}")
+    assert result["clip"]["verdict"] == "cannot calibrate" and result["clip"]["z"] is None
+    assert "the routed answer is yes" in result["explanation"]
+    code, out, _ = run(capsys, monkeypatch, *args)
+    assert code == 0 and "CLIP prefers this" in out and "cannot calibrate" in out
+    assert "p = " not in out and "is True" not in out
+    answer = _ask(capsys, monkeypatch, image, "a scene")  # the plain CLIP route: no null, so can't tell
+    assert answer["answer"] is None and "vocabulary" in answer["evidence"][0]["reason"]
+
+
+def test_ask_for_people_shows_the_boxes_it_counted(env, tmp_path, capsys, monkeypatch) -> None:
+    image = _scene_file(tmp_path, [ObjectSpec("circle", "red", "small")] * 2 + [ObjectSpec("star", "blue", "small")])
+    code, out, _ = run(capsys, monkeypatch, "ask", image, "how many circles?", "--detector", "shapes")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].endswith("→ 2")
+    boxes = [line for line in lines if line.strip().startswith("circle ") and " at [" in line]
+    assert len(boxes) == 2  # the two circles, with score and corners, not the star

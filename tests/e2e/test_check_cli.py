@@ -63,6 +63,16 @@ def test_file_mode_reads_lines_and_jsonl(tmp_path: Path) -> None:
     assert [line["clip_ok"] for line in lines] == [False, False, True]
 
 
+def test_file_dash_reads_queries_from_stdin() -> None:
+    piped = "three ducks\n" + json.dumps({"query": "sunset beach"}) + "\n"
+    result = runner.invoke(app, ["check", "--file", "-"], input=piped)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(line["query"], line["clip_ok"]) for line in lines] == [("three ducks", False), ("sunset beach", True)]
+    bad = runner.invoke(app, ["check", "--file", "-"], input="{not json\n")
+    assert bad.exit_code != 0 and "<stdin>:1" in str(bad.exception)
+
+
 def test_evaluate_prints_scores_and_misses(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.jsonl"
     rows = [

@@ -85,9 +85,8 @@ def test_doctor_is_ok_when_the_default_model_runs(env: Path, capsys, monkeypatch
     assert {"python", "torch", "transformers", "torch threads", "cpu features", "default model"} <= names
 
 
-def test_doctor_fails_without_the_default_model(capsys, monkeypatch, tmp_path: Path) -> None:
+def test_doctor_fails_without_the_default_model(capsys, monkeypatch, empty_hub_cache: Path) -> None:
     monkeypatch.setenv("CLIPAWARE_MODEL", "openai/clip-vit-large-patch14")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     code, out, _ = run(capsys, monkeypatch, "doctor", "--json")
     report = json.loads(out)
     assert code == 1 and report["ok"] is False
@@ -128,4 +127,69 @@ def test_unwritable_index_location_is_a_one_line_error(photo_folder: Path, env: 
     blocker = photo_folder / "not-a-folder"
     blocker.write_text("a file where the db folder should be")
     code, _, err = run(capsys, monkeypatch, "index", photo_folder, "--db", blocker / "x.db")
-    assert code in (1, 2) and "error:" in err and "Traceback" not in err
+    assert code in (1, 2) and err.startswith("Error: ") and "Traceback" not in err
+
+
+def test_an_empty_folder_writes_no_index_and_says_so(tmp_path: Path, capsys, monkeypatch) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, _ = run(capsys, monkeypatch, "index", empty, "--model", "shapes")
+    assert code == 0 and "no images found" in out and not (empty / ".clipaware.db").exists()
+    code, out, _ = run(capsys, monkeypatch, "index", empty, "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["written"] is False
+
+
+def test_indexing_a_sub_folder_updates_the_index_above_it(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    root = tmp_path / "pics"
+    write_scenes(root / "sub", n=2)
+    write_scenes(root, n=1)
+    code, out, _ = run(capsys, monkeypatch, "index", root, "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["added"] == 3
+    (root / "sub" / "scene-01.png").unlink()
+    code, out, _ = run(capsys, monkeypatch, "index", root / "sub", "--json")
+    report = json.loads(out)
+    assert report["db"] == str(root / ".clipaware.db") and report["removed"] == 1
+    assert not (root / "sub" / ".clipaware.db").exists()  # no second, nested index
+
+
+def test_index_honours_clipaware_db_like_search(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    write_scenes(tmp_path / "pics", n=1)
+    monkeypatch.setenv("CLIPAWARE_DB", str(tmp_path / "elsewhere.db"))
+    code, out, _ = run(capsys, monkeypatch, "index", tmp_path / "pics", "--model", "shapes", "--json")
+    assert code == 0 and json.loads(out)["db"] == str(tmp_path / "elsewhere.db")
+    code, out, _ = run(capsys, monkeypatch, "search", "a circle", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_the_model_guide_never_cuts_a_model_name(columns: str, capsys, monkeypatch) -> None:
+    from clipaware.models.registry import REGISTRY
+
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run(capsys, monkeypatch, "models")
+    lines = out.splitlines()
+    assert code == 0 and all(any(line.startswith(name + "  (") for line in lines) for name in REGISTRY)
+    assert "shapes-clip  (cached)" in out  # shipped in the package: always there
+
+
+def test_search_and_similar_print_only_paths_for_pipes(tmp_path: Path, capsys, monkeypatch) -> None:
+    from clipaware.world.scenes import write_scenes
+
+    scenes = write_scenes(tmp_path / "pics", n=3)
+    run(capsys, monkeypatch, "index", tmp_path / "pics", "--model", "shapes")
+    monkeypatch.chdir(tmp_path / "pics")
+    code, out, _ = run(capsys, monkeypatch, "search", "a red circle", "--paths")
+    _, as_json, _ = run(capsys, monkeypatch, "search", "a red circle", "--json")
+    assert code == 0 and out.splitlines() == [hit["path"] for hit in json.loads(as_json)]
+    code, out, _ = run(capsys, monkeypatch, "similar", scenes.files[0], "-l", "-k", "1")
+    assert code == 0 and out.splitlines() in ([str(scenes.files[1])], [str(scenes.files[2])])
+
+
+def test_usage_errors_and_our_errors_share_one_prefix(tmp_path: Path, capsys, monkeypatch) -> None:
+    _, _, usage = run(capsys, monkeypatch, "search", "--top-k", "0")
+    _, _, ours = run(capsys, monkeypatch, "search", "a cat", "--db", tmp_path / "missing.db")
+    assert "Error: " in usage and ours.startswith("Error: ")

@@ -82,3 +82,16 @@ def test_the_benchmark_runs_tiny(tmp_path: Path) -> None:
     expected = 1000 * cores / (decode["decode_cpu_ms_per_image"] + decode["model_cpu_ms_per_image"])
     assert decode["e2e_ceiling_ips"] == pytest.approx(expected, rel=0.01)
     assert result["setup"]["fast_engine"].startswith("onnx")
+
+
+def test_the_one_time_export_says_so_and_a_refusal_is_one_note(photo_folder: Path, env: Path, capsys, monkeypatch):
+    """The export is a long silent step without a status line; a refused fast path is a one-line note, not a
+    Python warning with its source line."""
+    args = ("classify", photo_folder / "coffee.jpg", "--labels", "cup,cat", "--runtime", "onnx", "--precision")
+    code, out, err = run(capsys, monkeypatch, *args, "int8", "--json")
+    assert code == 0 and json.loads(out)  # stdout stays one JSON document
+    assert "exporting" in err and "to ONNX" in err and "once" in err
+    assert "warnings.warn" not in err and "UserWarning" not in err and "Warning:" not in err
+    assert all(line.startswith("note: ") for line in err.splitlines() if "refused" in line)
+    code, _, err = run(capsys, monkeypatch, *args, "int8", "--json")
+    assert code == 0 and "exporting" not in err  # once: the second load reads the cache

@@ -43,6 +43,8 @@ NOT_RUN: dict[str, str] = {
     r"^pip install\b": "installs packages: needs the network and changes the test environment",
     r"^clipaware models pull\b": "downloads from the Hugging Face hub: needs the network",
     r"^python -m pytest\b": "runs this test suite itself",
+    r"^python3 -m venv\b": "creates a virtual environment: the tests already run in one",
+    r"^source \.venv/bin/activate$": "activates that environment (a shell built-in)",
 }
 
 # Top-level keys each command's --json must contain (from SKILL.md's "JSON an agent parses" and the README).
@@ -169,7 +171,33 @@ def test_skill_front_matter_says_when_to_use_and_when_not() -> None:
 def test_every_readme_command_works_as_written(home, capsys, monkeypatch) -> None:
     failures, skipped = run_document(ROOT / "README.md", capsys, monkeypatch)
     assert not failures, "\n".join(failures)
-    assert all(any(word in line for word in ("pip install", "models pull", "pytest")) for line in skipped)
+    allowed = ("pip install", "models pull", "pytest", "-m venv", "bin/activate")
+    assert all(any(word in line for word in allowed) for line in skipped)
+    demo = home / "shapes-demo"  # the offline walk ran: scenes written, indexed with the shipped model
+    assert (demo / "scene-00.png").is_file() and (demo / "scenes.txt").is_file() and (demo / ".clipaware.db").is_file()
+
+
+def test_the_offline_walk_answers_what_the_readme_says(home, capsys, monkeypatch) -> None:
+    """The "Try it without a download" walk uses the shipped shapes CLIP and detector, so its answers are
+    real: each `ask` line's trailing comment is the answer it must give, and `search` finds the scene it names."""
+    walk = [c for c in bash_commands((ROOT / "README.md").read_text("utf-8")) if "shapes-demo" in c]
+    assert any(c.startswith("clipaware diagnose") for c in walk) and any(c.startswith("clipaware index") for c in walk)
+    checked = 0
+    for command in walk:
+        args = words_of(command)
+        code, out, err = run(capsys, monkeypatch, *args[1:], *(["--json"] if args[1] in ("ask", "search") else []))
+        assert code == 0, f"{command}: {err}"
+        said = command.split("#", 1)[1].strip() if "#" in command else ""
+        if args[1] == "ask":
+            from clipaware.tasks.results import answer_words
+
+            assert answer_words(json.loads(out)["answer"]) == said, command
+            checked += 1
+        if args[1] == "search":
+            first = said.split()[0]
+            assert Path(json.loads(out)[0]["path"]).stem == first, command
+            checked += 1
+    assert checked >= 3
 
 
 def test_guide_migration_python_runs(home, monkeypatch) -> None:

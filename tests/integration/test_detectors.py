@@ -64,13 +64,13 @@ def test_load_detector_dispatches_on_the_folder_model_type(folders) -> None:
     assert isinstance(load_detector(str(folders["owlv2"])), Owlv2Detector)
 
 
-def test_wrong_or_missing_detector_models_are_clear_errors(folders, tiny_clip_dir: Path) -> None:
+def test_wrong_or_missing_detector_models_are_clear_errors(folders, tiny_clip_dir: Path, empty_hub_cache) -> None:
     with pytest.raises(ModelNotAvailableError, match="not a detr detector"):
         DetrDetector(str(folders["owlv2"]))
     with pytest.raises(UsageError, match="expected auto, detr, owlv2"):
         load_detector(str(tiny_clip_dir))
     with pytest.raises(ModelNotAvailableError, match="models pull"):
-        load_detector("detr")  # the real facebook/detr-resnet-50 is not in this machine's cache
+        load_detector("detr")  # the real facebook/detr-resnet-50 is not in an empty cache
 
 
 def test_a_timm_backbone_detr_is_refused_with_the_way_out(tmp_path: Path) -> None:

@@ -127,10 +127,26 @@ def test_moved_file_reuses_its_vector_without_decoding_or_embedding(
     decodes.clear()
     _no_model_load(monkeypatch)
     report = index_paths([photo_folder])
-    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 1, 3)
+    assert (report.added, report.updated, report.moved, report.removed, report.unchanged) == (0, 0, 1, 0, 3)
     assert decodes == []  # the workers saw its hash in the index and left the pixels alone
     with ImageIndex.open(db) as index:
         np.testing.assert_array_equal(index.embedding_for_path(str(photo_folder / "sub" / "coffee-moved.jpg")), before)
+
+
+def test_a_copy_is_added_and_a_copy_plus_a_move_counts_one_move(
+    photo_folder: Path, model_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_paths([photo_folder])
+    shutil.copy(photo_folder / "coffee.jpg", photo_folder / "coffee-copy.jpg")
+    _no_model_load(monkeypatch)
+    report = index_paths([photo_folder])
+    assert (report.added, report.moved, report.removed) == (1, 0, 0)  # the original stayed: a copy, not a move
+    shutil.copy(photo_folder / "astronaut.jpg", photo_folder / "sub" / "a1.jpg")
+    shutil.copy(photo_folder / "astronaut.jpg", photo_folder / "sub" / "a2.jpg")
+    (photo_folder / "astronaut.jpg").unlink()
+    report = index_paths([photo_folder])
+    assert (report.added, report.moved, report.removed) == (1, 1, 0)
+    assert report.to_dict()["moved"] == 1
 
 
 def test_a_touched_file_is_hashed_but_not_decoded(

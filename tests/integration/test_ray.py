@@ -13,7 +13,7 @@ from tests.helpers import index_folder as index_paths
 
 from clipaware.index.sqlite import ImageIndex
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'clipaware[dev]')")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'clipaware[ray]')")
 
 
 def test_ray_pipeline_equals_single_process(tiny_clip_dir: Path, tmp_path: Path) -> None:

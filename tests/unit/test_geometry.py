@@ -109,3 +109,17 @@ def test_positions_in_the_frame(position: str, box, expected: Verdict) -> None:
     from clipaware.tasks.geometry import in_frame
 
     assert in_frame(position, box, (100, 100)).verdict is expected
+
+
+@pytest.mark.parametrize(
+    ("relation", "subject", "obj", "reason"),
+    [
+        ("left_of", (200, 0, 220, 20), (40, 0, 60, 20), "the subject's centre is 160px right of the object's"),
+        ("right_of", (200, 0, 220, 20), (40, 0, 60, 20), "the subject's centre is 160px right of the object's"),
+        ("above", (0, 10, 20, 30), (0, 110, 20, 130), "the subject's centre is 100px above the object's"),
+        ("below", (0, 10, 20, 30), (0, 110, 20, 130), "the subject's centre is 100px above the object's"),
+        ("left_of", (0, 0, 20, 20), (0, 50, 20, 70), "the subject's centre is level with the object's"),
+    ],
+)
+def test_the_reason_says_where_the_subject_is(relation: str, subject, obj, reason: str) -> None:
+    assert relate(relation, subject, obj).reason.startswith(reason)

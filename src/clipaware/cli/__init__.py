@@ -22,8 +22,11 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point: run the app, turning our errors into one line and an exit code."""
+    output.show_notices()
     try:
-        app(args=expand_ray_flag(sys.argv[1:]))  # standalone: typer/click handle --help, usage errors, exit codes
+        # standalone: typer/click handle --help, usage errors and exit codes; the name is fixed so that help
+        # and usage errors say `clipaware` however it was started (python -m clipaware.cli, a test)
+        app(args=expand_ray_flag(sys.argv[1:]), prog_name="clipaware")
     except ClipawareError as exc:
         output.error(exc)
         sys.exit(exc.exit_code)

@@ -13,7 +13,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # help texts are plain: "[/COLLECTION]" or "YYYY[-MM]" must print, not parse as markup
+    # Help is plain text: typer's rich mode reads help strings as markup, and `milvus://HOST:PORT[/COLLECTION]`
+    # crashed `index --help` (a closing tag that matches nothing). Plain help also drops the `<bool>` metavars.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

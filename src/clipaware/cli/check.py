@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ def check_cmd(
     file: str | None = typer.Option(
         None,
         "--file",
-        help='Check every query in a file (one per line, or JSONL with "query"); JSON lines out.',
+        help='Check every query in a file (one per line, or JSONL with "query"; - reads stdin); JSON lines out.',
     ),
     evaluate_path: str | None = typer.Option(
         None, "--evaluate", help="Score the analyzer on labelled JSONL (query + limitations) and list misses."
@@ -30,12 +31,13 @@ def check_cmd(
     """Say whether CLIP suits a query; if not, show the words that show why and what to use instead."""
     from clipaware.query import analyze
     from clipaware.query.evaluate import evaluate_file
-    from clipaware.query.files import analyze_file
+    from clipaware.query.files import analyze_file, analyze_queries, queries_in
 
     if sum(x is not None for x in (query, file, evaluate_path)) != 1:
         raise UsageError('give exactly one of: a QUERY, --file F, or --evaluate F.jsonl (e.g. check "a red car")')
     if file is not None:
-        for result in analyze_file(Path(file)):
+        results = analyze_queries(queries_in(sys.stdin, "<stdin>")) if file == "-" else analyze_file(Path(file))
+        for result in results:
             output.emit_json_line(result)
         return
     if evaluate_path is not None:

@@ -27,6 +27,7 @@ from clipaware.cli.options import (
     MOD_BEFORE_OPT,
     MODEL_OPT,
     ONNX_CACHE_OPT,
+    PATHS_OPT,
     PRECISION_OPT,
     RUNTIME_OPT,
     STORE_OPT,
@@ -39,7 +40,12 @@ from clipaware.errors import UsageError
 @app.command("index")
 def index_cmd(
     paths: list[Path] = typer.Argument(..., help="Folders (walked recursively) or image files."),
-    db: Path | None = typer.Option(None, "--db", help="Index file (default: .clipaware.db in the first folder)."),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        envvar="CLIPAWARE_DB",
+        help="Index file (default: the nearest .clipaware.db in the first folder or above, else a new one there).",
+    ),
     model: str | None = MODEL_OPT,
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, help="Images per forward pass (default: what suits the runtime)."
@@ -106,6 +112,7 @@ def search_cmd(
     onnx_cache: Path | None = ONNX_CACHE_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
+    paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rank indexed images by similarity to TEXT (or to --image), optionally filtered; --routed checks each hit."""
@@ -141,9 +148,15 @@ def search_cmd(
             result = routed_search(
                 library, text, k=k, candidates=candidates, kit=kit, filters=filters, exact=exact or None
             )
-            output.routed_hits(result, text, as_json)
+            if paths_only and not as_json:
+                output.paths(result.hits)
+            else:
+                output.routed_hits(result, text, as_json)
             return
         hits = search(library, text=text, image=image, k=k, filters=filters, exact=exact or None)
+    if paths_only and not as_json:
+        output.paths(hits)
+        return
     output.hits(hits, as_json, f"{text!r}" if text is not None else f"like {image}")
 
 
@@ -161,6 +174,7 @@ def similar_cmd(
     onnx_cache: Path | None = ONNX_CACHE_OPT,
     ann_threshold: int | None = ANN_THRESHOLD_OPT,
     device: str | None = DEVICE_OPT,
+    paths_only: bool = PATHS_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Indexed images most similar to IMAGE (IMAGE itself left out)."""
@@ -178,6 +192,9 @@ def similar_cmd(
     ) as library:
         filters = Filters.build(path_glob=glob, folder=folder)
         hits = similar(library, image, k=k, filters=filters, exact=exact or None)
+    if paths_only and not as_json:
+        output.paths(hits)
+        return
     output.hits(hits, as_json, f"similar to {image}")
 
 

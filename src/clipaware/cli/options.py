@@ -15,6 +15,7 @@ JSON_OPT = typer.Option(False, "--json", help="Print JSON for programs instead o
 DB_OPT = typer.Option(
     None,
     "--db",
+    metavar="FILE",
     envvar="CLIPAWARE_DB",
     help="Index file (default: the nearest .clipaware.db here or above).",
 )
@@ -22,42 +23,59 @@ MODEL_OPT = typer.Option(
     None,
     "--model",
     "-m",
+    metavar="NAME",
     envvar="CLIPAWARE_MODEL",
     help="Hub name or local folder (default: openai/clip-vit-base-patch32).",
 )
-K_OPT = typer.Option(10, "-k", "--top-k", min=1, help="How many results.")
+K_OPT = typer.Option(10, "-k", "--top-k", min=1, metavar="N", help="How many results.")
+PATHS_OPT = typer.Option(
+    False, "--paths", "-l", help="Print only the paths, one per line, best first (for pipes, like rg -l)."
+)
 DETECTOR_OPT = typer.Option(
-    "auto", "--detector", help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder."
+    "auto",
+    "--detector",
+    metavar="NAME",
+    help="auto (DETR for COCO nouns, else OWLv2), detr, owlv2, shapes, or a model folder.",
 )
 STORE_OPT = typer.Option(
     None,
     "--store",
+    metavar="LOCATION",
     help="Where vectors live instead of --db: FILE (SQLite), milvus://HOST:PORT[/COLLECTION], milvus-lite:FILE.",
 )
 EXACT_OPT = typer.Option(False, "--exact", help="Scan every vector instead of the ANN index (slower, exact).")
-GLOB_OPT = typer.Option(None, "--glob", help="Only paths matching this glob (* crosses folders), e.g. '*/2024/*'.")
-FOLDER_OPT = typer.Option(None, "--folder", help="Only images under this folder.")
-TAKEN_AFTER_OPT = typer.Option(None, "--taken-after", help="EXIF date taken on/after YYYY[-MM[-DD[THH:MM]]].")
-TAKEN_BEFORE_OPT = typer.Option(None, "--taken-before", help="EXIF date taken on/before (whole period included).")
-MOD_AFTER_OPT = typer.Option(None, "--modified-after", help="File modified on/after this date.")
-MOD_BEFORE_OPT = typer.Option(None, "--modified-before", help="File modified on/before this date.")
-MIN_W_OPT = typer.Option(None, "--min-width", min=1, help="At least this many pixels wide.")
-MIN_H_OPT = typer.Option(None, "--min-height", min=1, help="At least this many pixels high.")
+GLOB_OPT = typer.Option(
+    None, "--glob", metavar="PATTERN", help="Only paths matching this glob (* crosses folders), e.g. '*/2024/*'."
+)
+FOLDER_OPT = typer.Option(None, "--folder", metavar="FOLDER", help="Only images under this folder.")
+TAKEN_AFTER_OPT = typer.Option(
+    None, "--taken-after", metavar="DATE", help="EXIF date taken on/after YYYY[-MM[-DD[THH:MM]]]."
+)
+TAKEN_BEFORE_OPT = typer.Option(
+    None, "--taken-before", metavar="DATE", help="EXIF date taken on/before (whole period included)."
+)
+MOD_AFTER_OPT = typer.Option(None, "--modified-after", metavar="DATE", help="File modified on/after this date.")
+MOD_BEFORE_OPT = typer.Option(None, "--modified-before", metavar="DATE", help="File modified on/before this date.")
+MIN_W_OPT = typer.Option(None, "--min-width", min=1, metavar="PIXELS", help="At least this many pixels wide.")
+MIN_H_OPT = typer.Option(None, "--min-height", min=1, metavar="PIXELS", help="At least this many pixels high.")
 RUNTIME_OPT = typer.Option(
     None,
     "--runtime",
+    metavar="torch|onnx",
     envvar="CLIPAWARE_RUNTIME",
     help="torch or onnx (default: the best for this CPU; see doctor).",
 )
 PRECISION_OPT = typer.Option(
     None,
     "--precision",
+    metavar="fp32|bf16|int8",
     envvar="CLIPAWARE_PRECISION",
     help="fp32, bf16 or int8 (default: the best for this CPU).",
 )
 DEVICE_OPT = typer.Option(
     None,
     "--device",
+    metavar="DEVICE",
     envvar="CLIPAWARE_DEVICE",
     help="PyTorch device for the CLIP model, e.g. cpu or cuda:0 (default: CUDA when present, else CPU).",
 )

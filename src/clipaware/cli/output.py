@@ -11,13 +11,17 @@ Imports stay light (rich only, results by duck type) so ``--help`` and ``check``
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from clipaware.tasks.results import answer_words
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -39,8 +43,8 @@ def emit_json_line(payload: Any) -> None:
 
 
 def error(message: object) -> None:
-    """The one-line failure every command ends with when it cannot go on."""
-    err.print(f"[bold red]error:[/] {lit(message)}")
+    """The one-line failure every command ends with when it cannot go on ("Error:", as click's usage errors)."""
+    err.print(f"[bold red]Error:[/] {lit(message)}")
 
 
 def interrupted() -> None:
@@ -59,11 +63,7 @@ def skipped(items: Iterable[Any]) -> None:
 
 def say(answer: object) -> str:
     """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
-    if answer is True:
-        return "yes"
-    if answer is False:
-        return "no"
-    return "can't tell" if answer is None else str(answer)
+    return answer_words(answer)
 
 
 # ------------------------------------------------------------------------------------------ library
@@ -71,9 +71,12 @@ def index_report(report: Any, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_dict())
         return
+    if not report.written:
+        out.print(f"no images found, so no index written (it would be {lit(report.db)})")
+        return
     out.print(
         f"[bold]{lit(report.db)}[/] ({lit(report.model)}): [green]{report.added} added[/], {report.updated} updated, "
-        f"{report.removed} removed, {report.unchanged} unchanged, "
+        f"{report.moved} moved, {report.removed} removed, {report.unchanged} unchanged, "
         f"[{'yellow' if report.skipped else 'default'}]{len(report.skipped)} skipped[/]"
     )
     for item in report.skipped:
@@ -91,6 +94,12 @@ def hits(found: list[Any], as_json: bool, title: str) -> None:
     out.print(f"[bold]{lit(title)}[/]")
     for rank, hit in enumerate(found, 1):
         out.print(f"{rank:>3}  {hit.score:6.3f}  {hit.path}", markup=False)
+
+
+def paths(found: Iterable[Any]) -> None:
+    """Only the paths, one per line, nothing else on stdout: ``clipaware search -l cats | xargs open``."""
+    for hit in found:
+        sys.stdout.write(f"{hit.path}\n")
 
 
 def routed_hits(result: Any, text: str, as_json: bool) -> None:
@@ -143,8 +152,33 @@ def ask_answer(result: Any, as_json: bool) -> None:
         models = f" [dim]({lit(', '.join(step.models))})[/]" if step.models else ""
         line = f"  {lit(step.route)}: {lit(repr(step.text))} → {lit(say(step.answer))}{models}"
         out.print(line + (f" — {lit(reason)}" if reason else ""))
+        for label, score, box in evidence_boxes(step.evidence):
+            corners = ", ".join(f"{v:.0f}" for v in box)
+            out.print(f"      {label} {score:.2f} at [{corners}]", markup=False)
     for note in result.notes:
         out.print(f"  [yellow]note[/]: {lit(note)}")
+
+
+# The evidence keys that hold the boxes a route decided on (count: the ones it counted; relate: the pair it
+# judged; negate: what it found of the excluded thing; bind: each phrase's region).
+BOX_KEYS = ("counted", "pair", "found")
+
+
+def evidence_boxes(evidence: dict[str, Any]) -> list[tuple[str, float, list[float]]]:
+    """(label, score, [x0, y0, x1, y1]) of each box a route's answer rests on."""
+    boxes = [
+        (str(d["label"]), float(d.get("score", 0.0)), d["box"])
+        for key in BOX_KEYS
+        for d in evidence.get(key) or []
+        if isinstance(d, dict) and "box" in d
+    ]
+    for binding in evidence.get("bindings") or []:
+        region = binding.get("region") if isinstance(binding, dict) else None
+        if region:
+            boxes.append(
+                (str(binding.get("phrase", region.get("label", ""))), float(region.get("score", 0.0)), region["box"])
+            )
+    return boxes
 
 
 def diagnosis(result: Any, as_json: bool) -> None:
@@ -153,12 +187,9 @@ def diagnosis(result: Any, as_json: bool) -> None:
         return
     c = result.clip
     out.print(f"[bold]{lit(result.query)}[/] on {lit(result.image)}")
-    out.print(
-        f"  CLIP similarity {c.similarity:.3f}: {lit(c.verdict)} "
-        f"(z = {c.z:+.1f}, p = {c.probability:.2f} against unrelated captions)"
-    )
+    out.print(f"  CLIP {lit(c.describe())}")
     for probe in result.probes:
-        flag = "[red]CLIP cannot tell[/]" if probe.indistinct else "distinct"
+        flag = f"[red]{probe.verdict}[/]" if probe.preferred or probe.indistinct else probe.verdict
         out.print(f"  probe {probe.kind}: {lit(repr(probe.text))} {probe.similarity:.3f} (Δ {probe.delta:+.3f}) {flag}")
     kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
     out.print(f"  analyzer: {lit(kinds or 'CLIP is appropriate')}")
@@ -171,20 +202,20 @@ def diagnosis(result: Any, as_json: bool) -> None:
 
 # ------------------------------------------------------------------------------------ models, doctor
 def model_guide(entries: list[Any], as_json: bool) -> None:
+    """One block per model, its name on a line of its own: the name is what people copy, so it is never
+    cut to fit a table column (at 80 or 120 columns it was)."""
     if as_json:
         emit_json([e.to_dict() for e in entries])
         return
-    table = Table(show_edge=False, show_lines=True)
-    for col in ("model", "family", "dims", "GFLOPs/img", "good at", "bad at", "cached"):
-        table.add_column(col)
-    for e in entries:
-        name = lit(e.spec.name) + (" [bold](default)[/]" if e.default else "")
-        dims = str(e.spec.embedding_dim or "-")
-        cached = "[green]yes[/]" if e.cached else "no"
-        table.add_row(
-            name, lit(e.spec.family), dims, f"{e.spec.gflops:g}", lit(e.spec.good_at), lit(e.spec.bad_at), cached
-        )
-    out.print(table)
+    for number, e in enumerate(entries):
+        marks = (["default"] if e.default else []) + ["cached" if e.cached else "not cached"]
+        if number:
+            out.print()
+        out.print(f"[bold]{lit(e.spec.name)}[/]  ({', '.join(marks)})")
+        dims = f"{e.spec.embedding_dim}-d, " if e.spec.embedding_dim else ""
+        out.print(f"  {lit(e.spec.family)}, {e.spec.role}, {dims}{e.spec.gflops:g} GFLOPs/image", markup=False)
+        out.print(f"  good at: {e.spec.good_at}", markup=False)
+        out.print(f"  bad at:  {e.spec.bad_at}", markup=False)
 
 
 def pulled(name: str, folder: Any, as_json: bool) -> None:
@@ -252,8 +283,13 @@ def analysis(result: Any, as_json: bool, check_all: bool = False) -> None:
 def render_analyzer_scores(report: Any) -> str:
     """The analyzer's scores on labelled queries as a plain-text table for people."""
     lines = [f"{'label':<15}{'precision':>10}{'recall':>10}{'f1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
+
+    def cell(value: float | None, width: int) -> str:  # "–": undefined (never predicted / no examples)
+        return f"{'–':>{width}}" if value is None else f"{value:>{width}.3f}"
+
     for s in report.scores:
-        lines.append(f"{s.label:<15}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
+        scores = cell(s.precision, 10) + cell(s.recall, 10) + cell(s.f1, 8)
+        lines.append(f"{s.label:<15}{scores}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
     lines.append(f"macro-F1: {report.macro_f1:.3f}   queries: {report.n_queries}")
     lines.append(
         f"limitation-free queries wrongly flagged: {report.n_clean_flagged}/{report.n_clean} "
@@ -304,3 +340,41 @@ def eval_report(report: Any, as_json: bool) -> None:
             out.print(f"[dim]{lit(row.task)}: routed not available ({lit(row.routed_note)})[/]")
         if row.skipped:
             err.print(f"{row.task}: skipped {row.skipped} items (image missing or entry unusable)", markup=False)
+
+
+def status(message: str) -> None:
+    """A one-line note on stderr before a long silent step (so people know it is working, and programs'
+    stdout stays clean)."""
+    err.print(f"[dim]{lit(message)}[/]")
+
+
+def scenes_written(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"wrote {len(result.files)} scenes to {result.folder}; what each shows: {result.listing}", markup=False)
+    for path, scene in zip(result.files, result.scenes, strict=True):
+        shows = ", ".join(f"{o.size} {o.colour} {o.shape}" for o in sorted(scene.objects, key=lambda o: o.centre))
+        out.print(f"  {path.name}: {shows}", markup=False)
+
+
+class _StatusHandler(logging.Handler):
+    """clipaware's log records (INFO and up) as one dim status line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        status(record.getMessage())
+
+
+def _note_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one ``note:`` line, without the Python source line under it."""
+    err.print(f"[yellow]note[/]: {lit(message)}")
+
+
+def show_notices() -> None:
+    """Route long-step status lines and warnings (a refused fast path) to stderr as plain one-liners."""
+    logger = logging.getLogger("clipaware")
+    if not any(isinstance(h, _StatusHandler) for h in logger.handlers):
+        logger.addHandler(_StatusHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    warnings.showwarning = _note_warning

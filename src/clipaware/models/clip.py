@@ -227,7 +227,7 @@ class ClipModel:
         ``onnx_cache``: where ONNX exports are kept (default: ``clipaware-onnx`` in the hub cache).
         """
         name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
-        folder = model_folder(name)
+        folder = model_folder(name)  # first: a missing model is reported before transformers loads
         device = torch_device(device)
         choice = resolve_choice(runtime, precision)
         if device != "cpu" and choice.runtime != "torch":

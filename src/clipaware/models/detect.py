@@ -83,14 +83,15 @@ def nms(detections: Sequence[Detection], iou_threshold: float = NMS_IOU) -> list
 
 def _load(name: str, kind: str) -> tuple[Any, Any, Any]:
     """Model, image processor and (OWLv2) tokenizer of a detector, by hub name or folder."""
+    from clipaware.models.hub import model_folder
+
+    folder = model_folder(name, option="--detector")  # first: a missing model is reported before torch loads
     import torch
     from transformers import AutoConfig, AutoImageProcessor, AutoModelForZeroShotObjectDetection, AutoTokenizer
 
     from clipaware.models.clip import quiet_transformers
-    from clipaware.models.hub import model_folder
 
     quiet_transformers()
-    folder = model_folder(name)
     config = AutoConfig.from_pretrained(folder)
     if config.model_type != kind:
         raise ModelNotAvailableError(f"model '{name}' is a {config.model_type!r} model, not a {kind} detector")
@@ -191,11 +192,12 @@ def load_detector(kind: str, nouns: Sequence[str] = ()) -> Detector:
         from clipaware.models.detect import ShapeDetector  # type: ignore[attr-defined]  # added by the shapes world
 
         return ShapeDetector()
-    from transformers import AutoConfig
-
     from clipaware.models.hub import model_folder
 
-    model_type = AutoConfig.from_pretrained(model_folder(kind)).model_type
+    folder = model_folder(kind, option="--detector")
+    from transformers import AutoConfig
+
+    model_type = AutoConfig.from_pretrained(folder).model_type
     if model_type == "detr":
         return DetrDetector(kind)
     if model_type == "owlv2":

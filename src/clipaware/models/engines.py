@@ -11,6 +11,7 @@ towers; otherwise it is refused with a warning and the next safer engine is trie
 from __future__ import annotations
 
 import copy
+import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import numpy as np
 
 from clipaware.models.runtime import RuntimeChoice
 from clipaware.models.towers import pooled
+
+log = logging.getLogger("clipaware")
 
 MIN_COSINE = 0.999
 PROBE_TEXTS = (
@@ -258,6 +261,8 @@ def build_engine(
     if cached:
         facts = {"logit_scale": meta["logit_scale"], "logit_bias": meta["logit_bias"]}
     else:
+        # a long silent step otherwise: the CLI shows clipaware's log records as one status line each
+        log.info(f"exporting {name} to ONNX ({' and '.join(wanted)}) for this CPU, once; ViT-B/32 takes 10-30 s")
         try:
             (pixels, texts), _ = ref()
             facts = model_facts(torch_model())

@@ -31,12 +31,12 @@ class FeatureModel:
     @classmethod
     def load(cls, name: str | None = None, *, device: str | None = None) -> FeatureModel:
         """Load by hub name (``facebook/dinov2-small`` by default, ``-base`` for more accuracy) or folder."""
+        name = canonical_model_name(name or DEFAULT_FEATURE_MODEL)
+        folder = model_folder(name, option="--feature-model")  # first: missing is reported before torch loads
         import torch
         from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
         quiet_transformers()
-        name = canonical_model_name(name or DEFAULT_FEATURE_MODEL)
-        folder = model_folder(name)
         config = AutoConfig.from_pretrained(folder)
         if config.model_type not in ("dinov2", "dinov2_with_registers"):
             raise ModelNotAvailableError(f"model '{name}' is a {config.model_type!r} model, not a DINOv2 image encoder")

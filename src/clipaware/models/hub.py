@@ -32,21 +32,34 @@ SIDE_PATTERNS = [
 
 
 def is_local_reference(name: str) -> bool:
-    """A name that points at a folder on disk rather than a hub repository."""
+    """A name that points at a folder on disk rather than a hub repository or a model shipped in the package.
+
+    A shipped model's name (``shapes``) wins over a folder of that name in the working folder: write
+    ``./shapes`` to mean the folder.
+    """
+    from clipaware.models.registry import bundled_folder
+
+    if bundled_folder(name) is not None:
+        return False
     return Path(name).expanduser().is_dir() or name.startswith((".", "/", "~"))
 
 
 def canonical_model_name(name: str) -> str:
-    """The name to record in an index: absolute for folders (so it means the same from any cwd)."""
+    """The name to record in an index: absolute for folders (so it means the same from any cwd); a shipped
+    model's alias becomes its name (``shapes`` -> ``shapes-clip``)."""
+    from clipaware.models.registry import MODEL_ALIASES
+
     if is_local_reference(name):
         return str(Path(name).expanduser().resolve())
-    return name
+    return MODEL_ALIASES.get(name, name)
 
 
-def _how_to_get(name: str) -> str:
+def _how_to_get(name: str, option: str = "--model") -> str:
+    """The way out, naming the option that takes this kind of model (``--detector`` for a detector: telling
+    a user to pass a detector folder as ``--model`` would replace their CLIP)."""
     return (
         f"run `clipaware models pull {name}` on a machine with network access (it fills the Hugging Face "
-        f"cache, {cache_dir()}), or pass a local folder saved with save_pretrained as --model"
+        f"cache, {cache_dir()}), or pass a local folder saved with save_pretrained as {option}"
     )
 
 
@@ -97,17 +110,18 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def download(name: str, revision: str | None = None) -> Path:
+def download(name: str, revision: str | None = None, *, option: str = "--model") -> Path:
     """Fetch a hub model's loadable files into the cache and return the snapshot folder."""
     from huggingface_hub import snapshot_download
 
     if offline():
         raise ModelNotAvailableError(
-            f"model '{name}' is not in the local cache and HF_HUB_OFFLINE is set; {_how_to_get(name)}"
+            f"model '{name}' is not in the local cache and HF_HUB_OFFLINE is set; {_how_to_get(name, option)}"
         )
     if not hub_reachable():
         raise ModelNotAvailableError(
-            f"model '{name}' is not in the local cache and the Hugging Face hub cannot be reached; {_how_to_get(name)}"
+            f"model '{name}' is not in the local cache and the Hugging Face hub cannot be reached; "
+            f"{_how_to_get(name, option)}"
         )
     try:
         folder = Path(snapshot_download(name, revision=revision, allow_patterns=SIDE_PATTERNS + WEIGHT_PATTERNS))
@@ -116,19 +130,27 @@ def download(name: str, revision: str | None = None) -> Path:
             folder = Path(snapshot_download(name, revision=revision, allow_patterns=patterns))
     except Exception as exc:  # the hub client raises many types; the user needs one message
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelNotAvailableError(f"could not download model '{name}': {reason}; {_how_to_get(name)}") from exc
+        how = _how_to_get(name, option)
+        raise ModelNotAvailableError(f"could not download model '{name}': {reason}; {how}") from exc
     return folder
 
 
-def model_folder(name: str, *, allow_download: bool = True, revision: str | None = None) -> Path:
+def model_folder(
+    name: str, *, allow_download: bool = True, revision: str | None = None, option: str = "--model"
+) -> Path:
     """The folder holding ``name``'s files: a local path, the cache, or a fresh download.
 
     ``revision`` defaults to the registry's (e.g. DETR's ``no_timm`` branch, whose ResNet backbone is
-    transformers' own rather than timm's, which would need torchvision).
+    transformers' own rather than timm's, which would need torchvision). ``option`` is the command-line
+    option that takes this model, named in the error. Loaders call this before importing torch or
+    transformers, so a missing model is reported in a fraction of a second, not after the libraries load.
     """
-    if revision is None:
-        from clipaware.models.registry import REGISTRY
+    from clipaware.models.registry import REGISTRY, bundled_folder
 
+    shipped = bundled_folder(name)
+    if shipped is not None:
+        return shipped
+    if revision is None:
         spec = REGISTRY.get(name)
         revision = spec.revision if spec else None
     if is_local_reference(name):
@@ -136,12 +158,12 @@ def model_folder(name: str, *, allow_download: bool = True, revision: str | None
         if not (folder / "config.json").is_file():
             raise ModelNotAvailableError(
                 f"'{name}' is not a model folder (no config.json there); pass a folder written by "
-                f"save_pretrained, or a hub name such as openai/clip-vit-base-patch32"
+                f"save_pretrained as {option}, or a hub name"
             )
         return folder
     cached = cached_snapshot(name, revision)
     if cached is not None:
         return cached
     if not allow_download:
-        raise ModelNotAvailableError(f"model '{name}' is not in the local cache; {_how_to_get(name)}")
-    return download(name, revision)
+        raise ModelNotAvailableError(f"model '{name}' is not in the local cache; {_how_to_get(name, option)}")
+    return download(name, revision, option=option)

@@ -9,8 +9,16 @@ loads: the registry describes, it does not restrict.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
+
+# The small CLIP trained on the shapes world ships inside the package, so clipaware can be tried with no
+# download at all (README: "Try it without a download"). It loads by this name (or the short alias).
+SHAPES_MODEL = "shapes-clip"
+MODEL_ALIASES = {"shapes": SHAPES_MODEL}
+# Models whose files ship in the package: name -> folder, relative to the package root.
+BUNDLED = {SHAPES_MODEL: "world/shapes_clip"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class ModelSpec:
     good_at: str
     bad_at: str
     revision: str | None = None  # hub branch to load, when the default one needs something we lack
+    bundled: bool = False  # ships inside the package: always present, never downloaded
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -115,6 +124,17 @@ REGISTRY: dict[str, ModelSpec] = {
             "stronger fine-grained features than dinov2-small",
             "text queries (no text tower); 4x the cost of small",
         ),
+        ModelSpec(
+            SHAPES_MODEL,
+            "clip",
+            "embed",
+            96,
+            64,
+            0.05,
+            "trying clipaware offline: coloured circles, squares, triangles and stars (`--model shapes`)",
+            "everything else: trained only on synthetic shapes scenes",
+            bundled=True,
+        ),
     )
 }
 
@@ -128,8 +148,15 @@ def default_model_name() -> str:
 
 
 def resolve_model_name(name: str | None) -> str:
-    """The named model, else the default."""
-    return name or default_model_name()
+    """The named model, else the default; aliases resolve (``shapes`` -> ``shapes-clip``)."""
+    name = name or default_model_name()
+    return MODEL_ALIASES.get(name, name)
+
+
+def bundled_folder(name: str) -> Path | None:
+    """The folder of a model that ships inside the package (``shapes-clip`` / ``shapes``), else None."""
+    relative = BUNDLED.get(MODEL_ALIASES.get(name, name))
+    return Path(__file__).resolve().parents[1] / relative if relative else None
 
 
 def family_of_model_type(model_type: str) -> str:

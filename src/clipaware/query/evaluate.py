@@ -30,24 +30,34 @@ class LabelScore:
     fn: int
 
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+    def precision(self) -> float | None:
+        """None when the label was never predicted: no precision to speak of (not a perfect 1.0)."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self) -> float | None:
+        """None when no query carries the label: nothing to recall."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
+    def f1(self) -> float | None:
+        """None for a label with no examples; 0 when it has examples but was never predicted."""
         p, r = self.precision, self.recall
+        if r is None:
+            return None
+        if p is None:
+            return 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
         return {
             "label": self.label,
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
+            "precision": rounded(self.precision),
+            "recall": rounded(self.recall),
+            "f1": rounded(self.f1),
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
@@ -92,7 +102,9 @@ class EvaluationReport:
 
     @property
     def macro_f1(self) -> float:
-        return sum(score.f1 for score in self.scores) / len(self.scores)
+        """Mean F1 over the labels that have examples (a label nobody labelled has no F1)."""
+        scored = [score.f1 for score in self.scores if score.f1 is not None]
+        return sum(scored) / len(scored) if scored else 0.0
 
     @property
     def false_flag_share(self) -> float:

@@ -322,7 +322,8 @@ def run_step(step: Step, image: Any, kit: Toolkit) -> RouteAnswer:
         from clipaware.tasks.calibrate import calibrated_scores
 
         score = calibrated_scores(kit.clip, kit.clip.embed_pil([image])[0], [a["text"]])[0]
-        return RouteAnswer("clip", step.text, score.verdict == "match", score.to_dict(), (kit.clip.name,))
+        answer = (score.verdict == "match") if score.calibrated else None  # no null to judge by: can't tell
+        return RouteAnswer("clip", step.text, answer, score.to_dict(), (kit.clip.name,))
     reason = f"no route checks the relation '{a.get('relation')}' yet"
     return RouteAnswer(step.route, step.text, None, {"reason": reason}, ())
 

@@ -21,6 +21,7 @@ from clipaware.models.detect import ImageInput, as_pil
 from clipaware.query import QueryAnalysis, analyze
 from clipaware.tasks.ask import AskAnswer, Toolkit, ask
 from clipaware.tasks.calibrate import CalibratedScore, calibrated_scores
+from clipaware.tasks.results import answer_words
 
 # Below this cosine gap CLIP does not separate query and probe: ViT-B/32 cosines between a correct and a
 # wrong caption of one image usually differ by 0.02-0.05 when it does know the difference.
@@ -48,7 +49,17 @@ class Probe:
 
     @property
     def indistinct(self) -> bool:
+        """CLIP scores query and probe about the same: it cannot tell the difference."""
         return abs(self.delta) < INDISTINCT
+
+    @property
+    def preferred(self) -> bool:
+        """CLIP scores the altered query clearly *higher*: it reads the image as that version instead."""
+        return self.delta <= -INDISTINCT
+
+    @property
+    def verdict(self) -> str:
+        return "CLIP prefers this" if self.preferred else "CLIP cannot tell" if self.indistinct else "distinct"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +68,7 @@ class Probe:
             "similarity": round(self.similarity, 4),
             "delta": round(self.delta, 4),
             "clip_cannot_tell": self.indistinct,
+            "clip_prefers_probe": self.preferred,
         }
 
 
@@ -135,7 +147,15 @@ def contrast_probes(analysis: QueryAnalysis) -> list[tuple[str, str]]:
 
 
 def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis, routed: AskAnswer) -> str:
-    parts = [f"CLIP: {clip.verdict} (similarity {clip.similarity:.3f}, z = {clip.z:+.1f} against unrelated captions)."]
+    parts = []
+    preferred = sorted((p for p in probes if p.preferred), key=lambda p: p.delta)
+    if preferred:  # the strongest evidence leads: CLIP ranks a wrong reading above the query
+        best = preferred[0]
+        parts.append(
+            f"CLIP scores the altered query {best.text!r} ({best.kind.replace('_', ' ')}) higher than the query "
+            f"({best.similarity:.3f} vs {clip.similarity:.3f}): it reads the image as that version, not the query."
+        )
+    parts.append(f"CLIP: {clip.describe()}.")
     blind = [p for p in probes if p.indistinct]
     if blind:
         kinds = ", ".join(p.kind.replace("_", " ") for p in blind)
@@ -144,7 +164,7 @@ def _explain(clip: CalibratedScore, probes: list[Probe], analysis: QueryAnalysis
         )
     if analysis.limitations:
         kinds = ", ".join(lim.kind.value for lim in analysis.limitations)
-        parts.append(f"The query needs what CLIP lacks ({kinds}); the routed answer is {routed.answer!r}.")
+        parts.append(f"The query needs what CLIP lacks ({kinds}); the routed answer is {answer_words(routed.answer)}.")
     else:
         parts.append("The query is within what CLIP does well; a low score likely means the image does not show it.")
     return " ".join(parts)

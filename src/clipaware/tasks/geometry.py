@@ -101,14 +101,17 @@ def _size(b: Box) -> float:
 
 
 def _ordered(relation: str, delta: float, margin: float, axis: str) -> RelationResult:
-    """``delta`` < 0 means the subject comes first along the axis (left / higher)."""
+    """``delta`` < 0 means the subject comes first along the axis (left / higher); the reason says where the
+    subject really is ("48px right of the object"), whichever relation was asked."""
+    raw = delta if relation in ("left_of", "above") else -delta  # subject minus object along the axis
+    before, after = ("left of", "right of") if axis == "x" else ("above", "below")
+    where = f"{abs(raw):.0f}px {before if raw < 0 else after}" if raw else "level with"
+    reason = f"the subject's centre is {where} the object's"
     if delta <= -margin:
-        return RelationResult(relation, Verdict.HOLDS, f"subject centre is {-delta:.0f}px before the object's ({axis})")
+        return RelationResult(relation, Verdict.HOLDS, reason)
     if delta >= 0:
-        return RelationResult(
-            relation, Verdict.FAILS, f"subject centre is {delta:.0f}px after or level with the object's ({axis})"
-        )
-    return RelationResult(relation, Verdict.UNKNOWN, f"centres within the {margin:.0f}px margin ({axis})")
+        return RelationResult(relation, Verdict.FAILS, reason)
+    return RelationResult(relation, Verdict.UNKNOWN, f"{reason}: within the {margin:.0f}px margin, too close to call")
 
 
 def relate(relation: str, subject: Box, obj: Box, second: Box | None = None) -> RelationResult:

@@ -50,14 +50,18 @@ class IndexReport:
     unchanged: int
     skipped: tuple[Skipped, ...]
     ann: dict[str, object] | None = None  # the ANN file brought up to date (large SQLite indexes only)
+    moved: int = 0  # files found under a new path with the same bytes: their vector moved with them
+    written: bool = True  # False when nothing needed writing and no index existed: no file was created
 
     def to_dict(self) -> dict[str, object]:
         return {
             "ann": self.ann,
             "db": self.db,
+            "written": self.written,
             "model": self.model,
             "added": self.added,
             "updated": self.updated,
+            "moved": self.moved,
             "removed": self.removed,
             "unchanged": self.unchanged,
             "skipped": [s.to_dict() for s in self.skipped],
@@ -126,9 +130,18 @@ class _Reader:
 
 
 def default_db_for(paths: Sequence[str | Path]) -> Path:
-    """``.clipaware.db`` in the first indexed folder (the folder of the first file, if it is a file)."""
+    """The index that already covers the first folder (the nearest ``.clipaware.db`` in it or a parent, the
+    one a search from there would use), else a new ``.clipaware.db`` in that folder.
+
+    Indexing a sub-folder of an indexed folder thus updates the existing index instead of starting a second,
+    nested one that later searches from the sub-folder would silently use.
+    """
     first = Path(paths[0]).expanduser().resolve()
-    return (first.parent if first.is_file() else first) / DEFAULT_DB_NAME
+    folder = first.parent if first.is_file() else first
+    for candidate in (folder, *folder.parents):
+        if (candidate / DEFAULT_DB_NAME).is_file():
+            return candidate / DEFAULT_DB_NAME
+    return folder / DEFAULT_DB_NAME
 
 
 def walk_images(root: Path, skip: set[Path]) -> Iterator[Path]:
@@ -175,7 +188,7 @@ def index_paths(
     existing = library.opened
     model_name = library.model_name
 
-    counts = {"added": 0, "updated": 0, "removed": 0, "unchanged": 0}
+    counts = {"added": 0, "updated": 0, "moved": 0, "removed": 0, "unchanged": 0}
     skipped: list[Skipped] = []
     known = existing.files() if existing is not None else {}
     known_bad = existing.skipped_files() if existing is not None else {}
@@ -212,6 +225,7 @@ def index_paths(
     reader = _Reader(known, (lambda: library.model) if ray is None else None)
     stale: list[str] = []
     new_skips: list[tuple[str, int, int, str]] = []
+    reused: dict[str, int] = {}  # content hash -> new paths that took a stored vector (a move, if the old path went)
     batch: list[_Prepared] = []
 
     def flush() -> None:
@@ -254,6 +268,8 @@ def index_paths(
                 row = NewEmbedding(key, size, mtime_ns, read.sha256, width, height, vector, read.taken_at)
                 library.store.upsert([row])
                 counts["updated" if key in known else "added"] += 1
+                if key not in known:
+                    reused[read.sha256] = reused.get(read.sha256, 0) + 1
                 continue
         finally:
             if progress:
@@ -302,9 +318,17 @@ def index_paths(
         library.store.record_skips(new_skips)
     index = library.opened
     if index is not None:
-        gone = [p for p in known if _under(p, roots) and p not in seen] + stale
+        vanished = [p for p in known if _under(p, roots) and p not in seen]
+        gone = vanished + stale
         if gone:
             counts["removed"] = index.remove(gone)
+        for path in vanished:  # a vanished file whose bytes reappeared under a new path was moved
+            sha = known[path].sha256
+            if reused.get(sha, 0) > 0:
+                reused[sha] -= 1
+                counts["added"] -= 1
+                counts["removed"] -= 1
+                counts["moved"] += 1
         failed = {s.path for s in skipped}
         fixed_or_gone = [p for p in known_bad if p not in failed and (p in seen or _under(p, roots))]
         if fixed_or_gone:
@@ -313,4 +337,4 @@ def index_paths(
         if isinstance(index, ImageIndex) and len(index) >= index.ann_threshold:
             ann = index.ann()[1].to_dict()  # now, so that the next search does not pay for it
         return IndexReport(index.location, model_name, skipped=tuple(skipped), ann=ann, **counts)
-    return IndexReport(library.location, model_name, skipped=tuple(skipped), **counts)
+    return IndexReport(library.location, model_name, skipped=tuple(skipped), written=False, **counts)

@@ -25,3 +25,12 @@ class Hit:
 
     def to_dict(self) -> dict[str, object]:
         return {"path": self.path, "score": round(self.score, 6)}
+
+
+def answer_words(answer: object) -> str:
+    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
+    if answer is True:
+        return "yes"
+    if answer is False:
+        return "no"
+    return "can't tell" if answer is None else str(answer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -238,3 +239,52 @@ def generate_scenes(n: int, seed: int = 0, n_objects: int | None = None) -> list
     """``n`` random scenes from one seed: the same seed always gives the same scenes."""
     rng = np.random.default_rng(seed)
     return [make_scene(rng, n_objects=n_objects) for _ in range(n)]
+
+
+def describe_scene(scene: Scene) -> str:
+    """The objects of a scene in words, left to right: ``"a large red circle, a small blue square"``."""
+    ordered = sorted(scene.objects, key=lambda o: o.centre)
+    return ", ".join(f"a {o.size} {o.colour} {o.shape}" for o in ordered)
+
+
+@dataclass(frozen=True)
+class WrittenScenes:
+    """What :func:`write_scenes` wrote: the folder, one PNG per scene, and the index of what each shows."""
+
+    folder: Path
+    files: tuple[Path, ...]
+    scenes: tuple[Scene, ...]
+    listing: Path
+
+    def to_dict(self) -> dict:
+        return {
+            "folder": str(self.folder),
+            "listing": str(self.listing),
+            "scenes": [
+                {"path": str(path), "shows": describe_scene(scene), **scene.to_dict()}
+                for path, scene in zip(self.files, self.scenes, strict=True)
+            ],
+        }
+
+
+def write_scenes(folder: str | Path, n: int = 12, seed: int = 0) -> WrittenScenes:
+    """Write ``n`` seeded scenes as ``scene-00.png``… into ``folder``, with ``scenes.txt`` saying what each shows.
+
+    Something to try clipaware on with no download and no photos of your own: index the folder with the
+    shipped shapes CLIP (``--model shapes``) and ask about it with ``--detector shapes``; ``scenes.txt`` is the
+    ground truth to compare the answers with. The same seed always writes the same pixels.
+    """
+    folder = Path(folder).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    scenes = generate_scenes(n, seed=seed)
+    width = max(2, len(str(n - 1)))
+    files = []
+    lines = [f"# {n} shapes-world scenes, seed {seed}; objects listed left to right"]
+    for number, scene in enumerate(scenes):
+        path = folder / f"scene-{number:0{width}d}.png"
+        scene.image.save(path)
+        files.append(path)
+        lines.append(f"{path.name}: {describe_scene(scene)}")
+    listing = folder / "scenes.txt"
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return WrittenScenes(folder, tuple(files), tuple(scenes), listing)

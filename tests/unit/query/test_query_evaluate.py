@@ -33,6 +33,18 @@ def test_scores_count_hits_misses_and_false_alarms() -> None:
     assert "misses (2)" in render_analyzer_scores(report)
 
 
+def test_a_label_with_no_examples_has_no_scores_not_perfect_ones() -> None:
+    report = evaluate([("three dogs", ["counting"]), ("sunset beach", [])])
+    spatial = report.score("spatial")  # nobody labelled it, nothing predicted it
+    assert spatial.precision is None and spatial.recall is None and spatial.f1 is None
+    assert report.to_dict()["labels"][[s["label"] for s in report.to_dict()["labels"]].index("spatial")]["f1"] is None
+    assert report.macro_f1 == report.score("counting").f1 == 1.0  # the mean over labels that have examples
+    row = next(line for line in render_analyzer_scores(report).splitlines() if line.startswith("spatial"))
+    assert "1.000" not in row and "–" in row
+    never = evaluate([("a red car", ["counting"])]).score("counting")  # examples, never predicted
+    assert never.precision is None and never.recall == 0.0 and never.f1 == 0.0
+
+
 def test_read_labelled_rejects_bad_lines(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"query": "a cat", "limitations": []}) + "\n\n", encoding="utf-8")

@@ -92,3 +92,19 @@ def test_impossible_layouts_raise_a_clear_error() -> None:
         make_scene(rng, [ObjectSpec("square", "red", "large", (0, 0, 30, 30))])
     with pytest.raises(PlacementError):
         make_scene(rng, [ObjectSpec("square", "red", "large") for _ in range(14)])
+
+
+def test_write_scenes_writes_pngs_and_what_each_shows(tmp_path) -> None:
+    from PIL import Image
+
+    from clipaware.world.scenes import describe_scene, generate_scenes, write_scenes
+
+    written = write_scenes(tmp_path / "demo", n=3, seed=5)
+    assert [p.name for p in written.files] == ["scene-00.png", "scene-01.png", "scene-02.png"]
+    lines = written.listing.read_text().splitlines()
+    expected = [describe_scene(s) for s in generate_scenes(3, seed=5)]  # same seed, same scenes
+    assert lines[1:] == [f"scene-{i:02d}.png: {shows}" for i, shows in enumerate(expected)]
+    assert all(Image.open(p).size == (224, 224) for p in written.files)
+    again = write_scenes(tmp_path / "again", n=3, seed=5)
+    assert again.files[2].read_bytes() == written.files[2].read_bytes()
+    assert written.to_dict()["scenes"][0]["shows"] == expected[0]
