@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +103,8 @@ def weights_key(folder: Path, root: str | os.PathLike[str] | None = None) -> str
 
 def cache_folder(name: str, folder: Path, root: str | os.PathLike[str] | None = None) -> Path:
     """Where the ONNX files of model ``name`` (loaded from ``folder``) live, under ``root`` (see onnx_cache_root)."""
-    from clipaware.models.hub import is_local_reference
-
-    readable = "local--" + Path(name).name if is_local_reference(name) else name.replace("/", "--")
     key = f"{weights_key(folder, root)}-{versions_key()}"
-    return onnx_cache_root(root) / re.sub(r"[^\w.-]", "_", readable) / key
+    return onnx_cache_root(root) / cache_name(name) / key
 
 
 def _write_json(path: Path, payload: object) -> None:
@@ -467,3 +465,60 @@ class OnnxTower:
             if name != "pixel_values":
                 feed[name] = feed[name].astype(np.int64, copy=False)
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+
+
+# ------------------------------------------------------------------------------------------- inventory
+@dataclass(frozen=True)
+class CachedEngine:
+    """One exported engine folder: whose it is, which tower files are ready, their size, and whether the
+    installed torch / onnx / onnxruntime (and export recipe) still match the ones that made it."""
+
+    model: str  # the folder's readable name: ``openai--clip-vit-base-patch32`` or ``local--NAME``
+    path: Path
+    towers: tuple[str, ...]  # e.g. ("image-fp32", "text-fp32")
+    size_bytes: int
+    current: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "path": str(self.path),
+            "towers": list(self.towers),
+            "size_bytes": self.size_bytes,
+            "current": self.current,
+        }
+
+
+def cache_name(name: str) -> str:
+    """The folder name a model's engines live under (see :func:`cache_folder`)."""
+    from clipaware.models.hub import is_local_reference
+
+    readable = "local--" + Path(name).name if is_local_reference(name) else name.replace("/", "--")
+    return re.sub(r"[^\w.-]", "_", readable)
+
+
+def cached_engines(root: str | os.PathLike[str] | None = None) -> list[CachedEngine]:
+    """Every engine folder under the cache root (see :func:`onnx_cache_root`), sorted by model."""
+    base = onnx_cache_root(root)
+    if not base.is_dir():
+        return []
+    suffix = "-" + versions_key()
+    found = []
+    for model_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in model_dir.iterdir() if p.is_dir()):
+            files = [p for p in folder.rglob("*") if p.is_file()]
+            towers = tuple(sorted(p.stem for p in folder.glob("*.onnx")))
+            size = sum(p.stat().st_size for p in files)
+            found.append(CachedEngine(model_dir.name, folder, towers, size, folder.name.endswith(suffix)))
+    return found
+
+
+def prune_engines(root: str | os.PathLike[str] | None = None) -> list[CachedEngine]:
+    """Delete the engine folders that the installed versions would not load (they are exported anew when
+    needed); return what was removed. Folders left empty go too."""
+    removed = [engine for engine in cached_engines(root) if not engine.current]
+    for engine in removed:
+        shutil.rmtree(engine.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            engine.path.parent.rmdir()  # only succeeds when empty
+    return removed
