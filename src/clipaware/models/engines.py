@@ -116,17 +116,30 @@ class TorchEngine:
 
 
 class OnnxEngine:
-    """Both towers as ONNX Runtime sessions."""
+    """Both towers as ONNX Runtime sessions, each opened on first use.
+
+    Opening a session reads and optimises the whole graph (ViT-B/32: about a second of CPU per tower), and a
+    text search never runs the image tower, so a tower costs nothing until it is asked for.
+    """
 
     runtime = "onnx"
 
     def __init__(self, image_path: Path, text_path: Path, precision: str) -> None:
+        from clipaware.lazy import Lazy
         from clipaware.models.onnx import OnnxTower
 
         self.precision = precision
         self.text_precision = precision
-        self.image_tower = OnnxTower(image_path)
-        self.text_tower = OnnxTower(text_path)
+        self._image_tower = Lazy(lambda: OnnxTower(image_path))
+        self._text_tower = Lazy(lambda: OnnxTower(text_path))
+
+    @property
+    def image_tower(self) -> Any:
+        return self._image_tower.get()
+
+    @property
+    def text_tower(self) -> Any:
+        return self._text_tower.get()
 
     @property
     def label(self) -> str:
