@@ -49,6 +49,18 @@ def cpu_features() -> dict[str, bool]:
     return {name: name in flags for name in CPU_FEATURES}
 
 
+def cpu_class(features: dict[str, bool] | None = None) -> dict[str, bool]:
+    """The CPU class a speed figure holds for: AVX2, AVX-512, VNNI (any int8 dot-product form), BF16, AMX."""
+    f = cpu_features() if features is None else features
+    return {
+        "avx2": bool(f.get("avx2")),
+        "avx512": bool(f.get("avx512f")),
+        "vnni": any(f.get(k) for k in VNNI_FLAGS),
+        "bf16": any(f.get(k) for k in BF16_FLAGS),
+        "amx": bool(f.get("amx_bf16") or f.get("amx_int8")),
+    }
+
+
 @dataclass(frozen=True)
 class RuntimeChoice:
     """A runtime and precision, and why they were picked (shown by ``clipaware doctor``)."""
