@@ -17,7 +17,7 @@ NONE = dict.fromkeys(runtime.CPU_FEATURES, False)
         ({"avx2": True, "avx512f": True, "avx512_vnni": True, "avx512_bf16": True}, ("onnx", "int8")),
         ({"avx2": True, "avx_vnni": True}, ("onnx", "int8")),
         ({"avx2": True, "avx512f": True, "avx512_bf16": True}, ("torch", "bf16")),
-        ({"avx2": True}, ("onnx", "fp32")),
+        ({"avx2": True}, ("onnx", "int8")),  # 7-bit weights, gated per tower
         ({}, ("onnx", "fp32")),
     ],
 )
@@ -96,3 +96,8 @@ def test_cpu_class_names_what_a_speed_figure_holds_for() -> None:
     sapphire = {"avx2": True, "avx512f": True, "avx512_vnni": True, "avx512_bf16": True, "amx_int8": True}
     assert cpu_class(sapphire) == {"avx2": True, "avx512": True, "vnni": True, "bf16": True, "amx": True}
     assert cpu_class({"avx2": True, "avx_vnni": True})["vnni"]  # Alder Lake's VEX form counts
+
+
+def test_int8_weights_are_7_bit_only_without_vnni() -> None:
+    assert runtime.int8_reduced_range({**NONE, "avx2": True})
+    assert not runtime.int8_reduced_range({**NONE, "avx2": True, "avx512_vnni": True})

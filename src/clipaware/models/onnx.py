@@ -60,7 +60,10 @@ def versions_key() -> str:
         except metadata.PackageNotFoundError:
             return "none"
 
-    versions = f"r{RECIPE}-torch{version('torch')}-onnx{version('onnx')}-ort{version('onnxruntime')}"
+    from clipaware.models.runtime import int8_reduced_range
+
+    recipe = f"r{RECIPE}" + ("rr" if int8_reduced_range() else "")  # 7-bit int8 weights: another file
+    versions = f"{recipe}-torch{version('torch')}-onnx{version('onnx')}-ort{version('onnxruntime')}"
     return versions.replace("+", "_")
 
 
@@ -387,7 +390,7 @@ def _move_model(source: Path, dest: Path) -> None:
     os.replace(source, dest)
 
 
-def quantize_int8(source: Path, dest: Path) -> Path:
+def quantize_int8(source: Path, dest: Path, reduce_range: bool | None = None) -> Path:
     """Dynamic int8 quantisation of the MatMuls (uint8 activations × int8 weights: the VNNI pairing).
 
     Only MatMul is quantised: the patch embedding arrives as one (:func:`patch_projection`), so it is
@@ -400,6 +403,10 @@ def quantize_int8(source: Path, dest: Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from clipaware.models.runtime import int8_reduced_range
+
+    if reduce_range is None:  # 7-bit weights where the CPU lacks VNNI (see runtime.int8_reduced_range)
+        reduce_range = int8_reduced_range()
     work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".quant-"))
     target = work / dest.name
     large = sum(p.stat().st_size for p in source.parent.glob(source.name + "*")) > 1_800_000_000
@@ -412,6 +419,7 @@ def quantize_int8(source: Path, dest: Path) -> Path:
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["MatMul"],
                 per_channel=True,
+                reduce_range=reduce_range,
                 use_external_data_format=large,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
