@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from clipaware import ClipModel
     from clipaware.models.clip import quiet_transformers
+    from clipaware.models.runtime import cpu_class
     from clipaware.pipeline import ordered_map
 
     quiet_transformers()
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cos_model = cosines(vectors["base_model"], vectors["fast_model"])
     cos_e2e = cosines(vectors["base_e2e"], vectors["fast_e2e"])
     return {
+        "cpu": cpu_class(),  # the CPU class these figures hold for (AVX2-only and VNNI machines differ)
         "model_only": {k: round(v, 3) for k, v in model_only.items()},
         "end_to_end": {k: round(v, 3) for k, v in e2e.items()},
         "e2e_share_of_model": round(e2e["fast_ips"] / model_only["fast_ips"], 4),

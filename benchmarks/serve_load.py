@@ -85,11 +85,11 @@ def build_library(folder: Path, n: int, seed: int = 0) -> Path:
         with ImageIndex.open(db) as index:
             if len(index) == n:
                 return db
-    from clipaware.testing import random_twin
     from PIL import Image
 
     from clipaware.index.sqlite import ImageIndex, NewEmbedding
     from clipaware.models.hub import canonical_model_name
+    from clipaware.testing import random_twin
 
     model = random_twin(TWIN, folder / "b32-twin", seed=seed)
     photos = folder / "photos"

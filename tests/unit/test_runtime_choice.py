@@ -17,7 +17,7 @@ NONE = dict.fromkeys(runtime.CPU_FEATURES, False)
         ({"avx2": True, "avx512f": True, "avx512_vnni": True, "avx512_bf16": True}, ("onnx", "int8")),
         ({"avx2": True, "avx_vnni": True}, ("onnx", "int8")),
         ({"avx2": True, "avx512f": True, "avx512_bf16": True}, ("torch", "bf16")),
-        ({"avx2": True}, ("onnx", "fp32")),
+        ({"avx2": True}, ("onnx", "int8")),  # 7-bit weights, gated per tower
         ({}, ("onnx", "fp32")),
     ],
 )
@@ -86,3 +86,18 @@ def test_bad_combinations_are_usage_errors(vnni_cpu: None) -> None:
 def test_batch_size_suits_the_runtime() -> None:
     assert resolve_choice("onnx", "int8").batch_size == runtime.BATCH_SIZES["onnx"]
     assert resolve_choice("torch", "fp32").batch_size == runtime.BATCH_SIZES["torch"]
+
+
+def test_cpu_class_names_what_a_speed_figure_holds_for() -> None:
+    from clipaware.models.runtime import cpu_class
+
+    avx2_only = {"avx2": True}
+    assert cpu_class(avx2_only) == {"avx2": True, "avx512": False, "vnni": False, "bf16": False, "amx": False}
+    sapphire = {"avx2": True, "avx512f": True, "avx512_vnni": True, "avx512_bf16": True, "amx_int8": True}
+    assert cpu_class(sapphire) == {"avx2": True, "avx512": True, "vnni": True, "bf16": True, "amx": True}
+    assert cpu_class({"avx2": True, "avx_vnni": True})["vnni"]  # Alder Lake's VEX form counts
+
+
+def test_int8_weights_are_7_bit_only_without_vnni() -> None:
+    assert runtime.int8_reduced_range({**NONE, "avx2": True})
+    assert not runtime.int8_reduced_range({**NONE, "avx2": True, "avx512_vnni": True})

@@ -15,13 +15,28 @@ app.add_typer(models_app, name="models")
 
 
 @models_app.callback(invoke_without_command=True)
-def models_cmd(ctx: typer.Context, model: str | None = MODEL_OPT, as_json: bool = JSON_OPT) -> None:
-    """List the known models: family, dimensions, cost, strengths, weaknesses, cached or not."""
+def models_cmd(
+    ctx: typer.Context,
+    model: str | None = MODEL_OPT,
+    onnx_cache: Path | None = ONNX_CACHE_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List the known models: family, dimensions, cost, strengths, weaknesses, cached or not, and which
+    ONNX engines are exported for each (with their size)."""
     if ctx.invoked_subcommand is not None:
         return
-    from clipaware.tasks.catalog import list_models
+    from clipaware.tasks.catalog import list_models, other_engines
 
-    output.model_guide(list_models(default=model), as_json)
+    entries = list_models(default=model, onnx_cache=onnx_cache)
+    output.model_guide(entries, as_json, other_engines(entries, onnx_cache))
+
+
+@models_app.command("prune")
+def models_prune_cmd(onnx_cache: Path | None = ONNX_CACHE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Delete exported ONNX engines that the installed torch / onnx / onnxruntime would not load."""
+    from clipaware.tasks.catalog import prune
+
+    output.pruned(prune(onnx_cache), as_json)
 
 
 @models_app.command("pull")

@@ -261,10 +261,21 @@ def diagnosis(result: Any, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------ models, doctor
-def model_guide(entries: list[Any], as_json: bool) -> None:
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+
+
+def _engine_line(engine: Any) -> str:
+    towers = " + ".join(engine.towers) or "no tower files"
+    state = "ready" if engine.current else "stale (other versions; `clipaware models prune` removes it)"
+    return f"{towers}, {_megabytes(engine.size_bytes)}, {state}"
+
+
+def model_guide(entries: list[Any], as_json: bool, others: list[Any] = ()) -> None:  # type: ignore[assignment]
     """One block per model, its name on a line of its own: the name is what people copy, so it is never
-    cut to fit a table column (at 80 or 120 columns it was)."""
-    if as_json:
+    cut to fit a table column (at 80 or 120 columns it was). Exported ONNX engines are listed under their
+    model; those of models outside the guide (local folders) follow in the text output."""
+    if as_json:  # one entry per guide model, as before; each with its "engines"
         emit_json([e.to_dict() for e in entries])
         return
     for number, e in enumerate(entries):
@@ -276,6 +287,23 @@ def model_guide(entries: list[Any], as_json: bool) -> None:
         out.print(f"  {lit(e.spec.family)}, {e.spec.role}, {dims}{e.spec.gflops:g} GFLOPs/image", markup=False)
         out.print(f"  good at: {e.spec.good_at}", markup=False)
         out.print(f"  bad at:  {e.spec.bad_at}", markup=False)
+        for engine in e.engines:
+            out.print(f"  engine:  {_engine_line(engine)}", markup=False)
+    if others:
+        out.print()
+        out.print("[bold]other ONNX engines[/]")
+        for engine in others:
+            out.print(f"  {engine.model}: {_engine_line(engine)}", markup=False)
+
+
+def pruned(removed: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json({"removed": [e.to_dict() for e in removed]})
+        return
+    if not removed:
+        out.print("nothing to prune: every cached engine matches the installed versions")
+    for engine in removed:
+        out.print(f"removed {engine.model} engine ({_megabytes(engine.size_bytes)}): {engine.path}", markup=False)
 
 
 def pulled(name: str, folder: Any, as_json: bool) -> None:

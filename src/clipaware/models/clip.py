@@ -38,12 +38,29 @@ def quiet_transformers() -> None:
 
 
 def torch_device(device: str | None = None) -> str:
-    """The named device, else CUDA when present, else CPU."""
-    import torch
+    """The named device, else CUDA when present, else CPU.
 
+    Asking PyTorch costs its import (seconds); a CPU-only torch build, or a machine with no NVIDIA driver,
+    cannot have CUDA, so that answer needs no import (see :func:`cuda_impossible`).
+    """
     if device:
         return device
+    if cuda_impossible():
+        return "cpu"
+    import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cuda_impossible() -> bool:
+    """True when CUDA certainly is not usable, known without importing torch: no NVIDIA driver, or a CPU build."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return True
+    return version.endswith("+cpu") or not (Path("/proc/driver/nvidia").exists() or Path("/dev/nvidiactl").exists())
 
 
 def _normalise_np(features: np.ndarray) -> np.ndarray:
@@ -72,10 +89,23 @@ class ModelInputs:
     Built before the weights load, because the engine check feeds a probe through it first.
     """
 
-    def __init__(self, family: str, config: Any, tokenizer: Any, processor: Any) -> None:
-        self.family, self.config, self.tokenizer, self.processor = family, config, tokenizer, processor
+    def __init__(self, family: str, max_length: int, tokenizer: Any, processor: Any) -> None:
+        self.family, self.max_length, self.tokenizer, self.processor = family, max_length, tokenizer, processor
         self.fast_preprocess = FastPreprocessor.from_processor(processor)
         self.image_size = _input_side(processor)
+
+    @classmethod
+    def from_files(cls, folder: Path, family: str, max_length: int) -> ModelInputs | None:
+        """Tokenizer and preprocessing read from the folder's files, no transformers; None if not reproducible."""
+        from clipaware.models.model_files import JsonTokenizer, image_processor_settings
+
+        settings = image_processor_settings(folder)
+        if settings is None or FastPreprocessor.from_processor(settings) is None:
+            return None
+        tokenizer = JsonTokenizer.from_folder(folder)
+        if tokenizer is None or tokenizer.pad_token_id is None:
+            return None
+        return cls(family, max_length, tokenizer, settings)
 
     def preprocess(self, image: Any) -> np.ndarray:
         """One decoded RGB image as the model's ``(3, H, W)`` float32 input (thread-safe)."""
@@ -93,7 +123,7 @@ class ModelInputs:
         return {k: np.asarray(v, dtype=np.int64) for k, v in encoded.items() if k in ("input_ids", "attention_mask")}
 
     def _text_kwargs(self) -> dict[str, Any]:
-        max_len = int(getattr(self.config.text_config, "max_position_embeddings", 77))
+        max_len = self.max_length
         if self.family == "siglip":  # SigLIP was trained on text padded to its full length
             return {"padding": "max_length", "truncation": True, "max_length": max_len}
         return {"padding": True, "truncation": True, "max_length": max_len}
@@ -146,6 +176,8 @@ class ClipModel:
         built: BuiltEngine | None = None,
         config: Any = None,
         folder: Path | None = None,
+        inputs: ModelInputs | None = None,
+        embedding_dim: int | None = None,
     ) -> None:
         self.name = name
         self._model = model
@@ -154,7 +186,8 @@ class ClipModel:
         self.family = family
         self.device = device
         self.folder = folder
-        self.config = config if config is not None else model.config
+        # the transformers config; None on the warm path, which reads the facts it needs from files
+        self.config = config if config is not None else getattr(model, "config", None)
         if built is None:
             built = BuiltEngine(
                 TorchEngine(model, "fp32", device),
@@ -168,7 +201,8 @@ class ClipModel:
         self.check = built.check
         self._logit_scale = built.logit_scale
         self._logit_bias = built.logit_bias
-        self.inputs = ModelInputs(family, self.config, tokenizer, processor)
+        self.inputs = inputs or ModelInputs(family, text_max_length(self.config), tokenizer, processor)
+        self._embedding_dim = embedding_dim or config_embedding_dim(self.config)
         self.image_size = self.inputs.image_size
         self.fast_preprocess = self.inputs.fast_preprocess
         self.text_cache = TextCache()
@@ -196,6 +230,19 @@ class ClipModel:
         """
         name = canonical_model_name(resolve_model_name(str(name) if name is not None else None))
         folder = model_folder(name)  # first: a missing model is reported before transformers loads
+        device = torch_device(device)
+        choice = resolve_choice(runtime, precision)
+        if device != "cpu" and choice.runtime != "torch":
+            choice = RuntimeChoice(
+                "torch",
+                choice.precision if choice.precision != "int8" else "fp32",
+                f"ONNX Runtime runs on CPU here; {device} uses PyTorch",
+            )
+        if choice.runtime == "onnx":
+            warm = cls._load_from_engine_cache(name, folder, choice, device, onnx_cache, ort_spin)
+            if warm is not None:
+                return warm
+
         from transformers import AutoConfig, AutoImageProcessor, AutoTokenizer
 
         quiet_transformers()
@@ -208,45 +255,54 @@ class ClipModel:
             raise ModelNotAvailableError(
                 f"model '{name}' is a {config.model_type!r} model, not an image-text (CLIP or SigLIP) model"
             )
-        device = torch_device(device)
-        choice = resolve_choice(runtime, precision)
-        if device != "cpu" and choice.runtime != "torch":
-            choice = RuntimeChoice(
-                "torch",
-                choice.precision if choice.precision != "int8" else "fp32",
-                f"ONNX Runtime runs on CPU here; {device} uses PyTorch",
-            )
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
             processor = AutoImageProcessor.from_pretrained(folder)
         except Exception as exc:
             raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
-
-        def load_torch() -> Any:
-            import torch
-            from transformers import AutoModel
-
-            try:
-                return AutoModel.from_pretrained(folder, dtype=torch.float32).to(device).eval()
-            except Exception as exc:
-                raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
-
-        inputs = ModelInputs(family, config, tokenizer, processor)  # the probe needs no weights
-
-        def probe() -> tuple[np.ndarray, dict[str, np.ndarray]]:
-            return inputs.preprocess_batch(probe_images()), inputs.tokenize(list(PROBE_TEXTS))
-
-        built = build_engine(
-            choice,
-            name=name,
-            folder=folder,
-            load_torch=load_torch,
-            probe=probe,
-            device=device,
-            onnx_cache=onnx_cache,
-            ort_spin=ort_spin,
-        )
+        inputs = ModelInputs(family, text_max_length(config), tokenizer, processor)  # the probe needs no weights
+        built = _build(choice, name, folder, inputs, device, onnx_cache, ort_spin)
+        if built.choice.runtime == "onnx":  # what a later load needs to skip transformers (see below)
+            _remember_input_facts(name, folder, onnx_cache, config)
         return cls(name, built.model, tokenizer, processor, family, device, built=built, config=config, folder=folder)
+
+    @classmethod
+    def _load_from_engine_cache(
+        cls, name: str, folder: Path, choice: RuntimeChoice, device: str, onnx_cache: Any, ort_spin: bool = False
+    ) -> ClipModel | None:
+        """The warm path: a model whose ONNX engine is cached, loaded without torch or transformers.
+
+        The engine files and their check are in the cache; the tokenizer, the preprocessing and the two
+        config facts encoding needs (text length, vector size) come from the model's own files and the
+        cache's meta.json (see :mod:`clipaware.models.model_files`). None when any of it is missing or not
+        one we reproduce exactly: the caller then loads through transformers, as a first load does.
+        """
+        from clipaware.models import onnx as ox
+        from clipaware.models.model_files import model_type
+
+        kind = model_type(folder)
+        family = family_of_model_type(kind) if kind else None
+        if family not in EMBED_FAMILIES:
+            return None
+        meta = ox.read_json(ox.cache_folder(name, folder, onnx_cache) / "meta.json")
+        if not isinstance(meta.get("text_max_length"), int) or not isinstance(meta.get("embedding_dim"), int):
+            return None
+        inputs = ModelInputs.from_files(folder, family, meta["text_max_length"])  # type: ignore[arg-type]
+        if inputs is None:
+            return None
+        built = _build(choice, name, folder, inputs, device, onnx_cache, ort_spin)
+        return cls(
+            name,
+            built.model,
+            inputs.tokenizer,
+            inputs.processor,
+            family,  # type: ignore[arg-type]
+            device,
+            built=built,
+            folder=folder,
+            inputs=inputs,
+            embedding_dim=meta["embedding_dim"],
+        )
 
     # ------------------------------------------------------------------ facts
     @property
@@ -261,8 +317,7 @@ class ClipModel:
 
     @property
     def embedding_dim(self) -> int:
-        config = self.config
-        return int(getattr(config, "projection_dim", None) or config.vision_config.hidden_size)
+        return self._embedding_dim
 
     @property
     def logit_scale(self) -> float:
@@ -383,10 +438,10 @@ class ClipModel:
         import torch
 
         pil = load_image(image, self.image_size)
-        inputs = {k: v.to(self.device) for k, v in self.processor(images=[pil], return_tensors="pt").items()}
+        pixels = torch.from_numpy(self.preprocess_batch([pil])).to(self.device)
         text_vector = torch.from_numpy(self.encode_texts([text])[0]).to(self.device)
         with torch.inference_mode():
-            hidden = self.model.vision_model(pixel_values=inputs["pixel_values"]).last_hidden_state[0]
+            hidden = self.model.vision_model(pixel_values=pixels).last_hidden_state[0]
             if self.family == "clip":  # CLIP: CLS first, layer-norm then project like the pooled token
                 patches = self.model.visual_projection(self.model.vision_model.post_layernorm(hidden[1:]))
             else:  # SigLIP: no CLS token; last_hidden_state is already post-layer-normed, same width
@@ -411,6 +466,62 @@ class ClipModel:
 
     def __repr__(self) -> str:
         return f"ClipModel({self.name!r}, family={self.family!r}, dim={self.embedding_dim}, {self.runtime.label})"
+
+
+def text_max_length(config: Any) -> int:
+    """How many tokens the text tower reads (its position embeddings)."""
+    return int(getattr(config.text_config, "max_position_embeddings", 77))
+
+
+def config_embedding_dim(config: Any) -> int:
+    """The joint space's size: CLIP's projection, SigLIP's (unprojected) vision width."""
+    return int(getattr(config, "projection_dim", None) or config.vision_config.hidden_size)
+
+
+def _load_torch(name: str, folder: Path, device: str) -> Any:
+    import torch
+    from transformers import AutoModel
+
+    quiet_transformers()
+    try:
+        return AutoModel.from_pretrained(folder, dtype=torch.float32).to(device).eval()
+    except Exception as exc:
+        raise ModelNotAvailableError(_incomplete(name, folder, exc)) from exc
+
+
+def _build(
+    choice: RuntimeChoice,
+    name: str,
+    folder: Path,
+    inputs: ModelInputs,
+    device: str,
+    onnx_cache: Any,
+    ort_spin: bool = False,
+) -> BuiltEngine:
+    def probe() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        return inputs.preprocess_batch(probe_images()), inputs.tokenize(list(PROBE_TEXTS))
+
+    return build_engine(
+        choice,
+        name=name,
+        folder=folder,
+        load_torch=lambda: _load_torch(name, folder, device),
+        probe=probe,
+        device=device,
+        onnx_cache=onnx_cache,
+        ort_spin=ort_spin,
+    )
+
+
+def _remember_input_facts(name: str, folder: Path, onnx_cache: Any, config: Any) -> None:
+    """Write the text length and vector size beside the engine, so the warm path needs no config class."""
+    from clipaware.models import onnx as ox
+
+    meta_path = ox.cache_folder(name, folder, onnx_cache) / "meta.json"
+    meta = ox.read_json(meta_path)
+    facts = {"text_max_length": text_max_length(config), "embedding_dim": config_embedding_dim(config)}
+    if meta and any(meta.get(k) != v for k, v in facts.items()):
+        ox.update_json(meta_path, **facts)
 
 
 def _incomplete(name: str, folder: Path, exc: Exception) -> str:

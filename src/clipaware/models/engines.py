@@ -116,17 +116,30 @@ class TorchEngine:
 
 
 class OnnxEngine:
-    """Both towers as ONNX Runtime sessions."""
+    """Both towers as ONNX Runtime sessions, each opened on first use.
+
+    Opening a session reads and optimises the whole graph (ViT-B/32: about a second of CPU per tower), and a
+    text search never runs the image tower, so a tower costs nothing until it is asked for.
+    """
 
     runtime = "onnx"
 
     def __init__(self, image_path: Path, text_path: Path, precision: str, *, spin: bool = False) -> None:
+        from clipaware.lazy import Lazy
         from clipaware.models.onnx import OnnxTower
 
         self.precision = precision
         self.text_precision = precision
-        self.image_tower = OnnxTower(image_path, spin=spin)
-        self.text_tower = OnnxTower(text_path, spin=spin)
+        self._image_tower = Lazy(lambda: OnnxTower(image_path, spin=spin))
+        self._text_tower = Lazy(lambda: OnnxTower(text_path, spin=spin))
+
+    @property
+    def image_tower(self) -> Any:
+        return self._image_tower.get()
+
+    @property
+    def text_tower(self) -> Any:
+        return self._text_tower.get()
 
     @property
     def label(self) -> str:
@@ -244,8 +257,20 @@ def build_engine(
     # that quantises badly must not cost the image tower its speed-up), else the whole model runs in PyTorch.
     wanted = list(dict.fromkeys([choice.precision, "fp32"]))
     meta = ox.read_json(meta_path)
-    cached = bool(meta) and all(
-        f"onnx {p}" in checks and all(ox.tower_file(cache, t, p).is_file() for t in ox.TOWERS) for p in wanted
+
+    def chosen(tower: str) -> str | None:
+        """The first wanted precision whose check this tower passed (None: none did, PyTorch runs)."""
+        for p in wanted:
+            if float(checks[f"onnx {p}"].get(f"{tower}_cosine", 0.0)) >= MIN_COSINE:
+                return p
+        return None
+
+    # cached: every wanted precision was checked and the file each tower will run is there (an fp32 tower that
+    # int8 replaced is deleted below, so its absence must not mean "export again")
+    cached = (
+        bool(meta)
+        and all(f"onnx {p}" in checks for p in wanted)
+        and all((p := chosen(t)) is None or ox.tower_file(cache, t, p).is_file() for t in ox.TOWERS)
     )
     if cached:
         facts = {"logit_scale": meta["logit_scale"], "logit_bias": meta["logit_bias"]}
@@ -279,6 +304,10 @@ def build_engine(
                 break
             fallback = "fp32" if p != "fp32" else "torch fp32 for both towers"
             _refuse(f"onnx {p} {tower} tower", f"cosine to fp32 {cosine:.4f} < {MIN_COSINE}", fallback)
+    if not cached:  # an fp32 tower that int8 replaced is never run again: only the int8 file is kept
+        for tower, p in picked.items():
+            if p != "fp32" and len(picked) == len(ox.TOWERS):
+                ox.remove_tower(cache, tower, "fp32")
     if len(picked) < len(ox.TOWERS):
         return reference_engine("onnx export strays from fp32")
     engine = OnnxEngine(

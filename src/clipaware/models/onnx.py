@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,23 @@ def onnx_cache_root(root: str | os.PathLike[str] | None = None) -> Path:
 
 
 def versions_key() -> str:
-    """The exporter and runtime versions that shape the files (a change means re-export)."""
-    import onnx
-    import onnxruntime
-    import torch
+    """The exporter and runtime versions that shape the files (a change means re-export).
 
-    versions = f"r{RECIPE}-torch{torch.__version__}-onnx{onnx.__version__}-ort{onnxruntime.__version__}"
+    Read from the installed packages' metadata, which names the same versions as their ``__version__``
+    without importing torch (seconds) on the warm path that never runs it.
+    """
+    from importlib import metadata
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "none"
+
+    from clipaware.models.runtime import int8_reduced_range
+
+    recipe = f"r{RECIPE}" + ("rr" if int8_reduced_range() else "")  # 7-bit int8 weights: another file
+    versions = f"{recipe}-torch{version('torch')}-onnx{version('onnx')}-ort{version('onnxruntime')}"
     return versions.replace("+", "_")
 
 
@@ -94,11 +106,8 @@ def weights_key(folder: Path, root: str | os.PathLike[str] | None = None) -> str
 
 def cache_folder(name: str, folder: Path, root: str | os.PathLike[str] | None = None) -> Path:
     """Where the ONNX files of model ``name`` (loaded from ``folder``) live, under ``root`` (see onnx_cache_root)."""
-    from clipaware.models.hub import is_local_reference
-
-    readable = "local--" + Path(name).name if is_local_reference(name) else name.replace("/", "--")
     key = f"{weights_key(folder, root)}-{versions_key()}"
-    return onnx_cache_root(root) / re.sub(r"[^\w.-]", "_", readable) / key
+    return onnx_cache_root(root) / cache_name(name) / key
 
 
 def _write_json(path: Path, payload: object) -> None:
@@ -124,6 +133,16 @@ def update_json(path: Path, **entries: Any) -> None:
 
 def tower_file(folder: Path, tower: str, precision: str) -> Path:
     return folder / f"{tower}-{precision}.onnx"
+
+
+def remove_tower(folder: Path, tower: str, precision: str) -> bool:
+    """Delete one tower's file, unless the folder holds external-data files (whose owner we cannot tell)."""
+    path = tower_file(folder, tower, precision)
+    extras = [p for p in folder.iterdir() if p.is_file() and p.suffix not in (".onnx", ".json")]
+    if not path.is_file() or extras:
+        return False
+    path.unlink()
+    return True
 
 
 # ------------------------------------------------------------------------------------------------ export
@@ -371,7 +390,7 @@ def _move_model(source: Path, dest: Path) -> None:
     os.replace(source, dest)
 
 
-def quantize_int8(source: Path, dest: Path) -> Path:
+def quantize_int8(source: Path, dest: Path, reduce_range: bool | None = None) -> Path:
     """Dynamic int8 quantisation of the MatMuls (uint8 activations × int8 weights: the VNNI pairing).
 
     Only MatMul is quantised: the patch embedding arrives as one (:func:`patch_projection`), so it is
@@ -384,6 +403,10 @@ def quantize_int8(source: Path, dest: Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from clipaware.models.runtime import int8_reduced_range
+
+    if reduce_range is None:  # 7-bit weights where the CPU lacks VNNI (see runtime.int8_reduced_range)
+        reduce_range = int8_reduced_range()
     work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".quant-"))
     target = work / dest.name
     large = sum(p.stat().st_size for p in source.parent.glob(source.name + "*")) > 1_800_000_000
@@ -396,6 +419,7 @@ def quantize_int8(source: Path, dest: Path) -> Path:
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["MatMul"],
                 per_channel=True,
+                reduce_range=reduce_range,
                 use_external_data_format=large,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
@@ -450,3 +474,60 @@ class OnnxTower:
             if name != "pixel_values":
                 feed[name] = feed[name].astype(np.int64, copy=False)
         return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+
+
+# ------------------------------------------------------------------------------------------- inventory
+@dataclass(frozen=True)
+class CachedEngine:
+    """One exported engine folder: whose it is, which tower files are ready, their size, and whether the
+    installed torch / onnx / onnxruntime (and export recipe) still match the ones that made it."""
+
+    model: str  # the folder's readable name: ``openai--clip-vit-base-patch32`` or ``local--NAME``
+    path: Path
+    towers: tuple[str, ...]  # e.g. ("image-fp32", "text-fp32")
+    size_bytes: int
+    current: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "path": str(self.path),
+            "towers": list(self.towers),
+            "size_bytes": self.size_bytes,
+            "current": self.current,
+        }
+
+
+def cache_name(name: str) -> str:
+    """The folder name a model's engines live under (see :func:`cache_folder`)."""
+    from clipaware.models.hub import is_local_reference
+
+    readable = "local--" + Path(name).name if is_local_reference(name) else name.replace("/", "--")
+    return re.sub(r"[^\w.-]", "_", readable)
+
+
+def cached_engines(root: str | os.PathLike[str] | None = None) -> list[CachedEngine]:
+    """Every engine folder under the cache root (see :func:`onnx_cache_root`), sorted by model."""
+    base = onnx_cache_root(root)
+    if not base.is_dir():
+        return []
+    suffix = "-" + versions_key()
+    found = []
+    for model_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in model_dir.iterdir() if p.is_dir()):
+            files = [p for p in folder.rglob("*") if p.is_file()]
+            towers = tuple(sorted(p.stem for p in folder.glob("*.onnx")))
+            size = sum(p.stat().st_size for p in files)
+            found.append(CachedEngine(model_dir.name, folder, towers, size, folder.name.endswith(suffix)))
+    return found
+
+
+def prune_engines(root: str | os.PathLike[str] | None = None) -> list[CachedEngine]:
+    """Delete the engine folders that the installed versions would not load (they are exported anew when
+    needed); return what was removed. Folders left empty go too."""
+    removed = [engine for engine in cached_engines(root) if not engine.current]
+    for engine in removed:
+        shutil.rmtree(engine.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            engine.path.parent.rmdir()  # only succeeds when empty
+    return removed
