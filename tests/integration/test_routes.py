@@ -157,6 +157,27 @@ def test_roles_contrast_the_query_with_its_role_swap(kit: Toolkit) -> None:
     assert taller.route == "roles" and taller.evidence["swapped"] == "a photo of a woman is taller than a man."
 
 
+def test_roles_decides_by_the_side_of_the_margin(tiny_clip_dir: Path) -> None:
+    """A CLIP that does separate the two orders (the tiny random one, whose token order matters) answers by
+    which of the two sentences scores higher; the shapes CLIP above reads neither and ties."""
+    from tests.conftest import ENGINE
+
+    clip = ClipModel.load(tiny_clip_dir, **ENGINE)
+    kit = Toolkit(clip, detector=ShapeDetector())
+    image = _scene(ObjectSpec("circle", "red", "large"), ObjectSpec("square", "blue", "large"))
+    answers = []
+    for query in ("a cat chasing a dog", "a dog chasing a cat", "a horse pulling a man", "a man pulling a horse"):
+        (roles,) = _ask(query, image, kit)
+        margin = roles.evidence["query_similarity"] - roles.evidence["swapped_similarity"]
+        sims = (
+            clip.encode_texts([f"a photo of a {roles.text}.", roles.evidence["swapped"]]) @ clip.embed_pil([image])[0]
+        )
+        assert margin == pytest.approx(float(sims[0] - sims[1]), abs=2e-4)
+        assert roles.answer == (None if abs(margin) < 0.01 else margin > 0)
+        answers.append(roles.answer)
+    assert True in answers and False in answers  # both sides of the margin are exercised
+
+
 def test_clip_says_it_cannot_calibrate_when_the_null_is_out_of_vocabulary(kit: Toolkit) -> None:
     image = _scene(ObjectSpec("circle", "red", "large"))
     (match,) = _ask("a red circle", image, kit)  # the shapes CLIP reads none of the everyday null captions
@@ -203,3 +224,5 @@ def test_identify_needs_a_gallery_and_votes_with_one(clip: ClipModel, tmp_path: 
     assert named.evidence["neighbours"][0]["path"].endswith("barack_obama/0.png")  # the same picture, nearest
     (who,) = _ask("who is this?", query_image, kit)
     assert (who.route, who.answer) == ("identify", "barack_obama")
+    (other,) = _ask("photo of Barack Obama giving a speech", people["someone_else"][0], kit)  # the gallery says no
+    assert (other.route, other.answer, other.evidence["label"]) == ("identify", False, "someone_else")
