@@ -54,9 +54,12 @@ def served_folder(tmp_path_factory: pytest.TempPathFactory, tiny_clip_dir: Path)
 
 @pytest.fixture(scope="module")
 def library(served_folder: Path) -> Iterator[object]:
+    from tests.conftest import ENGINE
+
     from clipaware.library import Library
 
-    with Library.open(served_folder / ".clipaware.db") as opened:
+    # the engine the CLI reads from the test session's environment, so served answers equal printed ones
+    with Library.open(served_folder / ".clipaware.db", **ENGINE) as opened:
         yield opened
 
 
