@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from tests.helpers import run
 
 from clipaware.eval.shapes import SHAPES_CLIP_PATH
@@ -101,7 +102,12 @@ def test_diagnose_shows_clip_cannot_tell_sides_but_the_route_can(env, tmp_path, 
     assert set(kinds) == {"swap_sides", "swap_attributes"}
     assert kinds["swap_sides"]["text"] == "a red circle to the right of a blue square"
     assert abs(kinds["swap_sides"]["delta"]) < 0.05  # CLIP barely separates left from right
-    assert out_png.is_file()
+    picture = Image.open(out_png)  # the scene with its boxes, beside CLIP's heat-map: two panels and a gap
+    assert picture.size == (2 * 224 + 8, 224)
+    scene = np.asarray(Image.open(image).convert("RGB"))
+    panels = np.asarray(picture.convert("RGB"))
+    assert not np.array_equal(panels[:, :224], scene)  # the boxes were drawn over the scene
+    assert not np.array_equal(panels[:, 232:], scene)  # and the heat over its copy
 
 
 def test_diagnose_leads_with_a_probe_clip_prefers_and_does_not_fake_a_calibration(

@@ -75,6 +75,15 @@ def test_eval_shapes_table_for_people() -> None:
     assert result.exit_code == 0, result.output
     for word in ("count", "negation", "chance", "CLIP-only", "routed"):
         assert word in result.stdout
+    payload = json.loads(runner.invoke(app, ["eval", "shapes", "--n", "3", "--json"]).stdout)  # same seed
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split() and line.split()[0] in TASKS}
+    assert set(rows) == set(payload["tasks"])
+    for task, row in payload["tasks"].items():  # each cell of the table is the number the JSON holds
+        cells = [str(row["n"]), f"{row['chance']:.2f}"]
+        for column in ("clip_only", "routed"):
+            lo, hi = row[f"{column}_ci95"]
+            cells.append(f"{row[column]:.2f} [{lo:.2f}–{hi:.2f}]")
+        assert [w for w in rows[task].split()[1:] if w != "│"] == " ".join(cells).split(), rows[task]
 
 
 def test_routed_column_says_not_available_without_a_route_in_the_table() -> None:

@@ -59,9 +59,17 @@ def test_owlv2_finds_only_what_it_is_asked_for(folders, photo) -> None:
         detector.detect(photo)
 
 
-def test_load_detector_dispatches_on_the_folder_model_type(folders) -> None:
-    assert isinstance(load_detector(str(folders["detr"])), DetrDetector)
-    assert isinstance(load_detector(str(folders["owlv2"])), Owlv2Detector)
+def test_load_detector_dispatches_on_the_folder_model_type(folders, photo) -> None:
+    detr, owl = load_detector(str(folders["detr"])), load_detector(str(folders["owlv2"]))
+    assert isinstance(detr, DetrDetector) and isinstance(owl, Owlv2Detector)
+    assert detr.threshold == 0.7 and owl.threshold == 0.2  # each family's own default
+    # the loaded detector is the model in that folder: it finds what the directly built one finds
+    direct = DetrDetector(str(folders["detr"]), threshold=0.0).detect(photo)
+    detr.threshold = 0.0
+    assert [(d.label, d.box) for d in detr.detect(photo)] == [(d.label, d.box) for d in direct] and direct
+    direct = Owlv2Detector(str(folders["owlv2"]), threshold=0.0).detect(photo, labels=["kite"])
+    owl.threshold = 0.0
+    assert [(d.label, d.box) for d in owl.detect(photo, labels=["kite"])] == [(d.label, d.box) for d in direct]
 
 
 def test_wrong_or_missing_detector_models_are_clear_errors(folders, tiny_clip_dir: Path, empty_hub_cache) -> None:

@@ -81,7 +81,7 @@ def test_fixture_files_are_in_the_released_shapes() -> None:
     controlled = json.loads((FIXTURES / "whatsup" / "controlled_images_dataset.json").read_text())
     assert set(controlled[0]) == {"image_path", "caption_options"}
     qa = json.loads((FIXTURES / "whatsup" / "coco_qa_two_obj.json").read_text())
-    assert isinstance(qa[0][0], int) and len(qa[0]) == 3
+    assert qa[0] == [397133, "A green star above a yellow triangle", "A green star below a yellow triangle"]
     swap = json.loads((FIXTURES / "sugarcrepe" / "swap_att.json").read_text())
     assert set(swap["0"]) == {"filename", "caption", "negative_caption"}
     count = json.loads((FIXTURES / "countbench" / "CountBench.json").read_text())
