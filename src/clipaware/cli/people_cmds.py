@@ -159,9 +159,9 @@ def photos_cmd(
 ) -> None:
     """Photos of a named person (their faces, not CLIP), optionally ranked by CLIP for --text."""
     from clipaware.library import Library
-    from clipaware.tasks.people import photos_of
+    from clipaware.tasks.people import photos_of, split_names
 
-    names = [n.strip() for n in person.split(" and ") if n.strip()]
+    names = split_names(person)
     query = " ".join([person, text or ""]).strip()
     with Library.open(store or db) as library:
         found = photos_of(library, names, query, k=k)

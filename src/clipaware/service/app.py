@@ -36,6 +36,7 @@ from clipaware.errors import (
     IndexUnavailableError,
     ModelMismatchError,
     ModelNotAvailableError,
+    UnknownPersonError,
 )
 from clipaware.service.catalog import ImageCatalog, NotInIndex, OutsideRoots, image_id
 from clipaware.service.indexer import IndexRuns
@@ -125,6 +126,13 @@ class AskRequest(BaseModel):
     id: Annotated[str, Field(max_length=64)]
     query: Query_
     detector: str | None = None
+
+
+class PeoplePhotosRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Query_  # a name, or several joined with 'and', as `people photos NAME` takes it
+    text: Annotated[str, Field(max_length=MAX_QUERY)] = ""
+    k: K = 10
 
 
 class ClassifyRequest(BaseModel):
@@ -325,6 +333,7 @@ def create_app(
 
 # -------------------------------------------------------------------------------------------- the errors
 STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
+    (UnknownPersonError, 404, "unknown person"),
     (ModelMismatchError, 409, "model mismatch"),
     (ModelNotAvailableError, 503, "model unavailable"),
     (IndexUnavailableError, 503, "index unavailable"),
@@ -525,6 +534,31 @@ def _routes(app: FastAPI, s: Service) -> None:
 
         groups = await s.model_work(find_duplicates, s.library, threshold)
         return [{**g.to_dict(), "ids": [image_id(p) for p in g.paths]} for g in groups]
+
+    @app.get("/api/people", tags=["people"])
+    async def people_list() -> dict[str, Any]:
+        """``clipaware people --json``: the people of an index built with ``--faces``, most photos first."""
+        from clipaware.tasks.faces import group_faces, people_of
+        from clipaware.tasks.people import list_people
+
+        def listing() -> dict[str, Any]:
+            people = people_of(s.library.store)
+            group_faces(people)  # as the CLI: faces a killed run left ungrouped get their person now
+            return {"people": [p.to_dict() for p in list_people(people)], **people.face_counts()}
+
+        return await s.model_work(listing)
+
+    @app.post("/api/people/photos", tags=["people"])
+    async def people_photos(req: PeoplePhotosRequest) -> Any:
+        """``clipaware people photos NAME --text TEXT --json``: photos of named people (faces, not CLIP)."""
+        from clipaware.tasks.people import photos_of, split_names
+
+        query = " ".join([req.name, req.text]).strip()
+        found = await s.model_work(photos_of, s.library, split_names(req.name), query, k=req.k)
+        if found is None:
+            raise ApiError(409, "no faces", "this index has no faces: run `clipaware index FOLDER --faces` first")
+        hits, _ = found
+        return with_ids([h.to_dict() for h in hits])
 
     @app.get("/api/index", tags=["index"])
     async def index_status() -> dict[str, Any]:

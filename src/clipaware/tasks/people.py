@@ -154,6 +154,11 @@ FILLER = frozenset(
 PREPOSITIONS = frozenset({"in", "with"})
 
 
+def split_names(person: str) -> list[str]:
+    """The names in "Alice and Bob" (photos with all of them), as every door reads a person argument."""
+    return [n.strip() for n in person.split(" and ") if n.strip()]
+
+
 def rest_of_query(query: str, names: Sequence[str]) -> str:
     """The query without the people's names and the words around them that only point at photos.
 

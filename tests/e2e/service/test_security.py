@@ -54,7 +54,7 @@ def locked(library, served_folder: Path) -> Iterator[object]:
     "method,path",
     [("GET", "/api/status"), ("GET", "/api/check?q=cat"), ("POST", "/api/search"), ("GET", "/"),
      ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/static/app.js"), ("GET", "/api/duplicates"),
-     ("POST", "/api/index")],
+     ("POST", "/api/index"), ("GET", "/api/people"), ("POST", "/api/people/photos")],
 )  # fmt: skip
 def test_every_route_but_health_needs_the_token(locked, method: str, path: str) -> None:
     assert is_error(locked.request(method, path), 401)["detail"].startswith("missing token")
