@@ -34,6 +34,8 @@ TOOLS = {
     "find_duplicates",
     "index_folder",
     "doctor",
+    "list_people",
+    "find_person_photos",
 }
 
 

@@ -68,6 +68,23 @@ class DuplicatesResult(TypedDict):
     groups: list[Json]  # {paths, min_score}
 
 
+class PeopleResult(TypedDict):
+    """people --json: people most photos first, each {id, name, faces, images, representative}."""
+
+    people: list[Json]
+    images_scanned: int
+    faces: int
+    small_faces_skipped: int
+
+
+class PersonPhotosResult(TypedDict):
+    """hits as people photos NAME --text TEXT --json: {path, score, ranked_by, faces}."""
+
+    name: str
+    text: str
+    hits: list[Json]
+
+
 class IndexResult(TypedDict):
     db: str
     model: str

@@ -353,6 +353,61 @@ def register(server: MCPServer, session: Session) -> None:
         groups = [g.to_dict() for g in duplicates(session.indexed_library(), threshold)]
         return result({"threshold": threshold, "groups": groups})
 
+    @tool(ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False))
+    def list_people() -> Annotated[CallToolResult, schemas.PeopleResult]:
+        """The people whose faces the index holds (an index built with faces: `clipaware index FOLDER --faces`).
+
+        Call it before find_person_photos to learn which names exist, and to find unnamed people: a person
+        with name=null is named by the user with `clipaware people name ID NAME` (the representative face
+        says which photo shows them). People are grouped by face descriptors, never by CLIP.
+        Returns {people: [{id, name, faces, images, representative: {face, path, box, score}}], images_scanned,
+        faces, small_faces_skipped}, most photos first; people=[] when faces were never indexed.
+        """
+        from clipaware.tasks.faces import group_faces, people_of
+        from clipaware.tasks.people import list_people as people_list
+
+        people = people_of(session.indexed_library().store)
+        group_faces(people)  # as the CLI: faces a killed run left ungrouped get their person now
+        return result({"people": [p.to_dict() for p in people_list(people)], **people.face_counts()})
+
+    @tool(read_only)
+    def find_person_photos(
+        name: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=MAX_QUERY_CHARS,
+                description='A person\'s name as list_people shows it, or several joined with "and" '
+                '("Alice and Bob": photos with all of them).',
+            ),
+        ],
+        text: Annotated[
+            str,
+            Field(
+                max_length=MAX_QUERY_CHARS,
+                description='Optional: rank their photos by CLIP for this, e.g. "at the beach".',
+            ),
+        ] = "",
+        k: K = 10,
+    ) -> Annotated[CallToolResult, schemas.PersonPhotosResult]:
+        """Photos of a named person, found by their face (face descriptors, never CLIP), optionally ranked by CLIP.
+
+        Use for identity: "photos of Alice", "Alice and Bob together", "Alice at the beach" (name="Alice",
+        text="at the beach"). Never search_images for a person's name: CLIP does not know who anyone is.
+        Names exist only once the user has named people (list_people shows names and IDs; an unnamed person
+        is named with `clipaware people name ID NAME`); an unknown name is an error saying so, never a guess.
+        Needs an index built with faces (`clipaware index FOLDER --faces`).
+        Returns {name, text, hits: [{path, score, ranked_by, faces: [{face, path, box, score}]}]}: ranked_by
+        "clip" (cosine to text) or "face" (detector score, when text is empty).
+        """
+        from clipaware.tasks.people import photos_of, split_names
+
+        query = " ".join([name, text]).strip()
+        found = photos_of(session.indexed_library(), split_names(name), query, k=k)
+        if found is None:
+            raise UsageError("this index has no faces: run `clipaware index FOLDER --faces` first")
+        return result({"name": name, "text": text, "hits": [h.to_dict() for h in found[0]]})
+
     @tool(ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False), on_worker=False)
     async def index_folder(
         path: Annotated[str, Field(min_length=1, max_length=4096, description="A folder (or image) under the roots.")],
