@@ -444,10 +444,11 @@ def face_report(report: Any) -> None:
         out.print(f"  [yellow]skipped[/] {lit(item.path)}: {lit(item.reason)}")
 
 
-def people_list(found: list[Any], counts: dict[str, int], as_json: bool) -> None:
+def people_list(overview: Any, as_json: bool) -> None:
     if as_json:
-        emit_json({"people": [p.to_dict() for p in found], **counts})
+        emit_json(overview.to_dict())
         return
+    found, counts = overview.people, overview.counts
     if not found:
         out.print("no people yet: index with `clipaware index FOLDER --faces`")
         return

@@ -45,13 +45,11 @@ def people_cmd(
     """List the people of the index (most photos first) with a representative face each."""
     if ctx.invoked_subcommand is not None:
         return
-    from clipaware.tasks.faces import group_faces
-    from clipaware.tasks.people import list_people
+    from clipaware.tasks.people import people_overview
 
     opened, people = _open(db, store)
     with opened:
-        group_faces(people, threshold)  # faces a killed run left ungrouped get their person now
-        output.people_list(list_people(people), people.face_counts(), as_json)
+        output.people_list(people_overview(people, threshold), as_json)
 
 
 @people_app.command("name")

@@ -363,12 +363,10 @@ def register(server: MCPServer, session: Session) -> None:
         Returns {people: [{id, name, faces, images, representative: {face, path, box, score}}], images_scanned,
         faces, small_faces_skipped}, most photos first; people=[] when faces were never indexed.
         """
-        from clipaware.tasks.faces import group_faces, people_of
-        from clipaware.tasks.people import list_people as people_list
+        from clipaware.tasks.people import people_overview
 
-        people = people_of(session.indexed_library().store)
-        group_faces(people)  # as the CLI: faces a killed run left ungrouped get their person now
-        return result({"people": [p.to_dict() for p in people_list(people)], **people.face_counts()})
+        # grouping first, as the CLI does: faces a killed run left ungrouped get their person now
+        return result(people_overview(session.indexed_library().store).to_dict())
 
     @tool(read_only)
     def find_person_photos(

@@ -538,13 +538,10 @@ def _routes(app: FastAPI, s: Service) -> None:
     @app.get("/api/people", tags=["people"])
     async def people_list() -> dict[str, Any]:
         """``clipaware people --json``: the people of an index built with ``--faces``, most photos first."""
-        from clipaware.tasks.faces import group_faces, people_of
-        from clipaware.tasks.people import list_people
+        from clipaware.tasks.people import people_overview
 
         def listing() -> dict[str, Any]:
-            people = people_of(s.library.store)
-            group_faces(people)  # as the CLI: faces a killed run left ungrouped get their person now
-            return {"people": [p.to_dict() for p in list_people(people)], **people.face_counts()}
+            return people_overview(s.library.store).to_dict()  # grouping first, as the CLI does
 
         return await s.model_work(listing)
 

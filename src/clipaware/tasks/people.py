@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from clipaware.errors import UnknownPersonError, UsageError
 from clipaware.index.people import FaceRow, PeopleStore, PersonRow
-from clipaware.tasks.faces import people_of
+from clipaware.tasks.faces import group_faces, people_of
 
 if TYPE_CHECKING:
     from clipaware.index.filters import Filters
@@ -40,6 +40,28 @@ class Person:
             "images": self.images,
             "representative": self.representative.to_dict() if self.representative else None,
         }
+
+
+@dataclass(frozen=True)
+class PeopleOverview:
+    """``clipaware people --json`` (and the service's and MCP's people list): every person, and the counts."""
+
+    people: tuple[Person, ...]
+    counts: dict[str, int]  # images_scanned, faces, small_faces_skipped
+
+    def to_dict(self) -> dict[str, object]:
+        return {"people": [p.to_dict() for p in self.people], **self.counts}
+
+
+def people_overview(store: Any, threshold: float | None = None) -> PeopleOverview:
+    """The index's people after grouping any face a killed run left ungrouped (at ``threshold``, default
+    the face model's published one), most photos first."""
+    people = _people(store)
+    if threshold is None:
+        group_faces(people)
+    else:
+        group_faces(people, threshold)
+    return PeopleOverview(tuple(list_people(people)), dict(people.face_counts()))
 
 
 def _people(store_or_people: Any) -> PeopleStore:
