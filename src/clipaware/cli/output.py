@@ -119,11 +119,6 @@ def skipped(items: Iterable[Any]) -> None:
         err.print(f"skipped {item.path}: {item.reason}", markup=False)
 
 
-def say(answer: object) -> str:
-    """yes / no / can't tell for verdicts; numbers and labels as they are (0 is a count, not "no")."""
-    return answer_words(answer)
-
-
 # ------------------------------------------------------------------------------------------ library
 def index_report(report: Any, as_json: bool) -> None:
     if as_json:
@@ -206,11 +201,11 @@ def ask_answer(result: Any, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
         return
-    out.print(f"[bold]{lit(result.query)}[/] → [bold cyan]{lit(say(result.answer))}[/]")
+    out.print(f"[bold]{lit(result.query)}[/] → [bold cyan]{lit(answer_words(result.answer))}[/]")
     for step in result.steps:
         reason = step.evidence.get("reason", "")
         models = f" [dim]({lit(', '.join(step.models))})[/]" if step.models else ""
-        line = f"  {lit(step.route)}: {lit(repr(step.text))} → {lit(say(step.answer))}{models}"
+        line = f"  {lit(step.route)}: {lit(repr(step.text))} → {lit(answer_words(step.answer))}{models}"
         out.print(line + (f" — {lit(reason)}" if reason else ""))
         for label, score, box in evidence_boxes(step.evidence):
             corners = ", ".join(f"{v:.0f}" for v in box)
@@ -254,7 +249,7 @@ def diagnosis(result: Any, as_json: bool) -> None:
     kinds = ", ".join(f"{lim.kind.value} ({', '.join(lim.evidence)})" for lim in result.analysis.limitations)
     out.print(f"  analyzer: {lit(kinds or 'CLIP is appropriate')}")
     routes = ", ".join(s.route for s in result.routed.steps)
-    out.print(f"  routed answer: {lit(say(result.routed.answer))} via {lit(routes)}")
+    out.print(f"  routed answer: {lit(answer_words(result.routed.answer))} via {lit(routes)}")
     out.print(f"  {lit(result.explanation)}")
     if result.picture:
         out.print(f"  picture: {lit(result.picture)}")

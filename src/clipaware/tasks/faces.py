@@ -14,7 +14,7 @@ same photo, else it starts a new person. Faces already grouped never move, so na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -218,8 +218,3 @@ def assign_people(
         matrix[filled] = descriptor
         filled += 1
     return labels
-
-
-def face_model_for(people: PeopleStore, choice: str | None, load: Callable[[str], FaceModel]) -> FaceModel:
-    """The face model for an index: ``choice``, else the detector it remembers, else HOG."""
-    return load(choice or people.face_detector() or "hog")
